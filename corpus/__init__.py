@@ -1,0 +1,1 @@
+"""Records across documents and years: matching, the canonical register, review queue, export."""

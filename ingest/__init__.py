@@ -1,0 +1,1 @@
+"""Files in: discovery, hashing, batch orchestration and the command line."""

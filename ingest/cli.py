@@ -1,0 +1,253 @@
+"""The ``councilreg`` command. Each command opens the store, calls one library function, prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.exc import OperationalError
+
+from ingest.batch import BatchReport, BatchSettings, run_batch
+from ingest.report import describe_parsed, store_status
+from ingest.settings import AppContext
+from ingest.unit import IngestOptions, Outcome, display_name
+from models import default_database_url
+from parsers import ParseError, parse_file
+from parsers.periods import Period, parse_period_label
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def _period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Period | None:
+    if value is None:
+        return None
+    period = parse_period_label(value)
+    if period is None:
+        raise click.BadParameter(f"{value!r} is not a financial year; write it like 2017/18")
+    return period
+
+
+def _store_errors(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an unreachable database into one line that says what to do."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise click.ClickException(
+                f"cannot open the database: {reason}. Check --database-url or "
+                "COUNCILREG_DATABASE_URL."
+            ) from error
+
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+@click.group()
+@click.option(
+    "--database-url",
+    envvar="COUNCILREG_DATABASE_URL",
+    default=default_database_url,
+    show_default="~/.local/share/councilreg/councilreg.sqlite3",
+    help="SQLAlchemy URL of the store, e.g. postgresql://user@host/db.",
+)
+@click.version_option(package_name="councilreg")
+@click.pass_context
+def main(ctx: click.Context, database_url: str) -> None:
+    """Turn council plans and committee packs into one register of promised actions."""
+    ctx.obj = AppContext(database_url=database_url)
+    ctx.call_on_close(ctx.obj.close)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--council", help="Council name for every file (else read from each document).")
+@click.option("--committee", help="Committee the papers went to.")
+@click.option("--period", callback=_period, help="Financial year, e.g. 2017/18.")
+@click.option("--meeting-date", type=click.DateTime(["%Y-%m-%d"]), help="Meeting date, YYYY-MM-DD.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=lambda: os.cpu_count() or 1,
+    show_default="number of CPUs",
+    help="Parser processes.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=600.0,
+    show_default=True,
+    help="Seconds allowed to parse one document.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_app
+@_store_errors
+def ingest(
+    app: AppContext,
+    paths: tuple[Path, ...],
+    council: str | None,
+    committee: str | None,
+    period: Period | None,
+    meeting_date: dt.datetime | None,
+    workers: int,
+    time_limit: float,
+    as_json: bool,
+) -> None:
+    """Ingest PDF and Word files, and folders of them, into the register."""
+    options = IngestOptions(
+        council=council,
+        committee=committee,
+        period=period,
+        meeting_date=meeting_date.date() if meeting_date else None,
+    )
+    settings = BatchSettings(workers=workers, time_limit=time_limit)
+    sessions = app.sessions
+    if as_json or not sys.stdout.isatty():
+        report = run_batch(sessions, paths, options, settings)
+    else:
+        report = _with_progress(
+            lambda on_outcome, on_total: run_batch(
+                sessions, paths, options, settings, on_outcome=on_outcome, on_total=on_total
+            )
+        )
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        _print_summary(report)
+    sys.exit(0 if report.ok else 1)
+
+
+def _with_progress(run: Callable[..., BatchReport]) -> BatchReport:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("Ingesting", total=None)
+
+        def on_outcome(outcome: Outcome) -> None:
+            progress.update(task, advance=1, description=f"Ingesting {outcome.file[-40:]}")
+
+        return run(on_outcome, lambda total: progress.update(task, total=total))
+
+
+def _print_summary(report: BatchReport) -> None:
+    counts = report.counts
+    click.echo(
+        ", ".join(
+            f"{counts.get(s, 0)} {s}" for s in ("new", "updated", "unchanged", "skipped", "failed")
+        )
+    )
+    for outcome in report.outcomes:
+        if outcome.status in {"new", "updated"}:
+            empty = "; ".join(outcome.notes) if not outcome.records else ""
+            click.echo(
+                f"  {outcome.status}: {outcome.file} ({outcome.records} records)"
+                + (f" — {empty}" if empty else "")
+            )
+        elif outcome.status in {"failed", "skipped"}:
+            click.echo(f"  {outcome.status}: {outcome.file}: {outcome.reason}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print records as evaluation JSON.")
+def extract(file: Path, as_json: bool) -> None:
+    """Parse one file and print its records, without touching the database."""
+    try:
+        parsed = parse_file(file)
+    except ParseError as error:
+        raise click.ClickException(f"{display_name(file)}: {error}") from error
+    except OSError as error:
+        raise click.ClickException(
+            f"{display_name(file)}: cannot read the file ({error.strerror})"
+        ) from error
+    payload = describe_parsed(file, parsed)
+    if as_json:
+        click.echo(json.dumps(payload, indent=1, ensure_ascii=False))
+        return
+    table = Table("page", "kind", "code", "title", "deadlines", "officers", "status")
+    for record in payload["records"]:
+        table.add_row(
+            str(record["page"] or ""),
+            record["kind"],
+            record["code"] or "",
+            record["title"][:60],
+            " ".join(record["deadlines"]),
+            "; ".join(record["officers"]),
+            record["status"] or "",
+        )
+    console = Console()
+    console.print(table)
+    for problem in payload["problems"]:
+        console.print(f"[yellow]problem:[/] {problem}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+@_store_errors
+def status(app: AppContext, as_json: bool) -> None:
+    """Documents and records per council and period, and the files with problems."""
+    summary = store_status(app.sessions)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    table = Table("council", "period", "documents", "records")
+    for row in summary["periods"]:
+        table.add_row(
+            row["council"] or "(unknown)",
+            row["period"] or "(unknown)",
+            str(row["documents"]),
+            str(row["records"]),
+        )
+    Console().print(table)
+    for problem in summary["problems"]:
+        click.echo(f"{problem['status']}: {problem['file']}: {'; '.join(problem['problems'])}")
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command()
+@pass_app
+@_store_errors
+def upgrade(app: AppContext) -> None:
+    """Bring the database schema up to date."""
+    app.sessions  # noqa: B018 - opening the store upgrades it
+    click.echo("database is up to date")
+
+
+def _not_yet(name: str) -> click.Command:
+    @click.command(
+        name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
+    )
+    def command() -> None:
+        click.echo(f"councilreg {name}: not yet available", err=True)
+        sys.exit(2)
+
+    command.help = f"{name.capitalize()} (not yet available)."
+    return command
+
+
+for _name in ("match", "review", "export"):
+    main.add_command(_not_yet(_name))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""The SQLAlchemy schema every stage reads and writes, and its migrations."""
+
+from models.schema import (
+    AuditEvent,
+    Base,
+    CanonicalItem,
+    Decision,
+    Document,
+    Link,
+    MatchingRun,
+    Record,
+    User,
+)
+from models.store import default_database_url, make_engine, open_store, upgrade
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "CanonicalItem",
+    "Decision",
+    "Document",
+    "Link",
+    "MatchingRun",
+    "Record",
+    "User",
+    "default_database_url",
+    "make_engine",
+    "open_store",
+    "upgrade",
+]

@@ -1,0 +1,88 @@
+"""UK financial years (1 April – 31 March) and working out which one a document covers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from dateutil import parser as dateparser
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def financial_year(cls, first_year: int) -> Period:
+        return cls(
+            f"{first_year}/{(first_year + 1) % 100:02d}",
+            dt.date(first_year, 4, 1),
+            dt.date(first_year + 1, 3, 31),
+        )
+
+    @classmethod
+    def containing(cls, day: dt.date) -> Period:
+        return cls.financial_year(day.year if day.month >= 4 else day.year - 1)
+
+
+# "2017/18", "2017-18", "2017/2018", "2017 – 18"; the second year must follow the first.
+FY_PATTERN = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[/\-–_]\s*((?:19|20)?\d\d)(?!\d)")
+ISO_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)-(\d\d)-(\d\d)(?!\d)")
+MONTH_YEAR = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*[\s\-_]+((?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+DAY_MONTH_YEAR = re.compile(
+    r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(january|february|march|april|may|june|july|august|"
+    r"september|october|november|december)\s+((?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+def parse_period_label(text: str) -> Period | None:
+    """``2017/18`` → FY 2017/18; a range of years (``2010-13``) gives its first year."""
+    match = FY_PATTERN.search(text)
+    if not match:
+        return None
+    first, second = int(match.group(1)), match.group(2)
+    second_year = int(second) if len(second) == 4 else first // 100 * 100 + int(second)
+    if not 0 < second_year - first <= 4:
+        return None
+    return Period.financial_year(first)
+
+
+def find_date(text: str) -> dt.date | None:
+    """The first full date in the text (ISO or '11 March 2010'), read day-first."""
+    match = ISO_DATE.search(text)
+    if match:
+        try:
+            return dt.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            pass
+    match = DAY_MONTH_YEAR.search(text)
+    if match:
+        try:
+            return dateparser.parse(match.group(0), dayfirst=True).date()
+        except (ValueError, OverflowError):
+            pass
+    return None
+
+
+def infer_period(sources: list[tuple[str, str]]) -> tuple[Period | None, str | None]:
+    """Try each (how, text) in order: a financial-year label first, then a dated meeting."""
+    for how, text in sources:
+        period = parse_period_label(text)
+        if period:
+            return period, how
+    for how, text in sources:
+        day = find_date(text)
+        if day:
+            return Period.containing(day), f"{how} (date)"
+        match = MONTH_YEAR.search(text)
+        if match:
+            day = dateparser.parse(f"1 {match.group(1)[:3]} {match.group(2)}").date()
+            return Period.containing(day), f"{how} (month)"
+    return None, None

@@ -1,0 +1,1 @@
+"""The web review UI: a thin shell over `corpus`."""
