@@ -1,15 +1,36 @@
 """PDF plans and committee packs → records.
 
-pdfplumber finds tables; pypdfium2 makes the fast text pass that picks the pages to look at.
+pypdfium2 makes a fast text pass that picks the pages worth a table search; pdfplumber
+then finds ruled tables (line strategy) or, without rules, a header-anchored borderless
+reading. Cell text keeps real line breaks and joins lines the renderer merely wrapped.
 """
 
 from __future__ import annotations
 
+import re
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pdfplumber
 import pypdfium2 as pdfium
+from pdfminer.pdfparser import PDFSyntaxError
+from pdfplumber.utils.exceptions import PdfminerException
 
 from parsers.model import PARSER_VERSION, DocumentFacts, ParsedDocument, ParseError, Problem
+from parsers.tables import Block, GridRow, GridTable, Paragraph, column_role, records_from_blocks
+
+Word = dict[str, Any]
+BBox = tuple[float, float, float, float]
+
+HEADER_WORDS = re.compile(
+    r"deadline|due date|lead officer|responsible officer|action code|key action|measure name|"
+    r"ref no|indicator|commitment|completion by|timescale|led by|red\s*/\s*amber|we will achieve|"
+    r"smart milestone|target", re.I
+)
+CODE_LINE = re.compile(r"^\s*(?:[A-Z]{1,6}[\s.\-]?\d{1,4}|\d{1,2}-[A-Z]{2,6}\d|\d{1,2}\.\d)", re.M)
 
 
 def _open(path: Path) -> pdfium.PdfDocument:
@@ -22,19 +43,266 @@ def _open(path: Path) -> pdfium.PdfDocument:
         raise ParseError(f"damaged or truncated PDF ({error})") from error
 
 
-def parse_pdf(path: Path) -> ParsedDocument:
+def _has_images(page: pdfium.PdfPage) -> bool:
+    return any(obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects())
+
+
+def scan_pages(path: Path) -> tuple[list[int], list[Problem], DocumentFacts]:
+    """The fast pass: which pages can hold a plan table, which have no text layer."""
     pdf = _open(path)
+    candidates: list[int] = []
+    problems: list[Problem] = []
+    first_text: list[str] = []
     try:
         metadata = pdf.get_metadata_dict()
-        first = pdf[0].get_textpage().get_text_range() if len(pdf) else ""
+        previous_was_table = False
+        for number in range(len(pdf)):
+            page = pdf[number]
+            try:
+                text = page.get_textpage().get_text_range()
+                if not text.strip():
+                    if _has_images(page):
+                        problems.append(Problem("no text layer; OCR needed", page=number + 1))
+                    previous_was_table = False
+                    continue
+                if number < 3:
+                    first_text.append(text)
+                header_hits = len({m.group(0).lower() for m in HEADER_WORDS.finditer(text)})
+                code_lines = len(CODE_LINE.findall(text))
+                is_table = header_hits >= 2 or (previous_was_table and code_lines >= 1)
+                if is_table:
+                    candidates.append(number)
+                previous_was_table = is_table
+            finally:
+                page.close()
         facts = DocumentFacts(
             title=metadata.get("Title") or None,
             author=metadata.get("Author") or None,
-            first_text=first[:4000],
+            first_text="\n".join(first_text)[:6000],
             page_count=len(pdf),
         )
     finally:
         pdf.close()
-    document = ParsedDocument(parser="pdf", parser_version=PARSER_VERSION, facts=facts)
-    document.problems.append(Problem("no action or indicator tables found"))
+    return candidates, problems, facts
+
+
+@dataclass
+class Line:
+    words: list[Word]
+
+    @property
+    def top(self) -> float:
+        return min(w["top"] for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w["bottom"] for w in self.words)
+
+    @property
+    def x0(self) -> float:
+        return min(w["x0"] for w in self.words)
+
+    @property
+    def x1(self) -> float:
+        return max(w["x1"] for w in self.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w["text"] for w in self.words)
+
+
+def group_lines(words: list[Word], tolerance: float = 2.5) -> list[Line]:
+    lines: list[Line] = []
+    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        if lines and abs(lines[-1].words[0]["top"] - word["top"]) <= tolerance:
+            lines[-1].words.append(word)
+        else:
+            lines.append(Line([word]))
+    for line in lines:
+        line.words.sort(key=lambda w: w["x0"])
+    return sorted(lines, key=lambda ln: ln.top)
+
+
+def cell_text(words: list[Word], right: float, left: float) -> str:
+    """Lines of a cell, joined by a space where the renderer wrapped, by a newline where not."""
+    lines = group_lines(words)
+    if not lines:
+        return ""
+    padding = max(0.0, min(ln.x0 for ln in lines) - left)
+    limit = right - padding
+    out = lines[0].text
+    for previous, line in zip(lines, lines[1:], strict=False):
+        first = line.words[0]
+        space = (first["bottom"] - first["top"]) * 0.28
+        wrapped = previous.x1 + space + (first["x1"] - first["x0"]) > limit - 1.0
+        out += (" " if wrapped else "\n") + line.text
+    return out
+
+
+def _words_in(words: list[Word], bbox: BBox) -> list[Word]:
+    x0, top, x1, bottom = bbox
+    return [
+        w for w in words
+        if x0 <= (w["x0"] + w["x1"]) / 2 <= x1 and top <= (w["top"] + w["bottom"]) / 2 <= bottom
+    ]
+
+
+def ruled_tables(page: pdfplumber.page.Page, words: list[Word]) -> list[tuple[BBox, list[GridRow], float]]:
+    """Tables drawn with lines: pdfplumber's grid, our cell text."""
+    found = []
+    for table in page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"}):
+        rows: list[GridRow] = []
+        filled = total = 0
+        for index, row in enumerate(table.rows):
+            cells: list[str | None] = []
+            for bbox in row.cells:
+                if bbox is None:
+                    cells.append(None)
+                    continue
+                text = cell_text(_words_in(words, bbox), right=bbox[2], left=bbox[0])
+                cells.append(text)
+                total += 1
+                filled += bool(text.strip())
+            rows.append(GridRow(cells, page=page.page_number, bbox=tuple(row.bbox), index=index))
+        if len(rows) < 2 or max(len(r.cells) for r in rows) < 2:
+            continue
+        inside = len(_words_in(words, table.bbox))
+        in_cells = sum(len(_words_in(words, c)) for r in table.rows for c in r.cells if c)
+        accuracy = in_cells / inside if inside else 0.0
+        fill = filled / total if total else 0.0
+        found.append((tuple(table.bbox), rows, round(0.7 * accuracy + 0.3 * fill, 3)))
+    return found
+
+
+def _phrases(line: Line, gap: float) -> list[list[Word]]:
+    phrases: list[list[Word]] = [[line.words[0]]]
+    for previous, word in zip(line.words, line.words[1:], strict=False):
+        if word["x0"] - previous["x1"] > gap:
+            phrases.append([word])
+        else:
+            phrases[-1].append(word)
+    return phrases
+
+
+def borderless_table(page: pdfplumber.page.Page, lines: list[Line]) -> tuple[int, int, list[GridRow], float] | None:
+    """A table without rules, read from its header's column positions and the gaps between rows."""
+    for start, line in enumerate(lines):
+        phrases = _phrases(line, gap=6.0)
+        roles = [column_role(" ".join(w["text"] for w in p)) for p in phrases]
+        if sum(r is not None for r in roles) < 3:
+            continue
+        lefts = [p[0]["x0"] for p in phrases]
+        header_end = start + 1
+        while header_end < len(lines) and lines[header_end].top - lines[header_end - 1].bottom < 3:
+            header_end += 1
+        bounds = [*lefts[1:], page.width]
+        header_cells: list[list[Word]] = [[] for _ in lefts]
+        for hl in lines[start:header_end]:
+            for word in hl.words:
+                header_cells[_column(word["x0"], lefts)].append(word)
+        rows = [GridRow([" ".join(w["text"] for w in c) for c in header_cells], page=page.page_number,
+                        bbox=(0, line.top, page.width, lines[header_end - 1].bottom), index=0)]
+        body = lines[header_end:]
+        pitches = [b.top - a.top for a, b in zip(body, body[1:], strict=False) if 0 < b.top - a.top < 40]
+        pitch = statistics.median(pitches) if pitches else 12.0
+        step = min(pitches) if pitches else pitch
+        groups: list[list[Line]] = []
+        spanning: set[int] = set()
+        for body_line in body:
+            spans = any(
+                _column(p[0]["x0"], lefts) != _column(p[-1]["x1"] - 1, lefts) for p in _phrases(body_line, 4.0)
+            )
+            new_row = (
+                not groups
+                or spans
+                or id(groups[-1][0]) in spanning
+                or body_line.top - groups[-1][-1].top > step * 1.35
+            )
+            if new_row:
+                groups.append([body_line])
+                if spans:
+                    spanning.add(id(body_line))
+            else:
+                groups[-1].append(body_line)
+        for group in groups:
+            words = [w for ln in group for w in ln.words]
+            bbox = (min(w["x0"] for w in words), group[0].top, max(w["x1"] for w in words), group[-1].bottom)
+            if id(group[0]) in spanning:
+                cells: list[str | None] = [" ".join(ln.text for ln in group)] + [None] * (len(lefts) - 1)
+            else:
+                columns: list[list[Word]] = [[] for _ in lefts]
+                for word in words:
+                    columns[_column(word["x0"], lefts)].append(word)
+                cells = [cell_text(c, right=bounds[i] - 4, left=lefts[i]) for i, c in enumerate(columns)]
+            rows.append(GridRow(cells, page=page.page_number, bbox=bbox, index=len(rows)))
+        return start, len(lines), rows, 0.75
+    return None
+
+
+def _column(x: float, lefts: list[float]) -> int:
+    index = 0
+    for i, left in enumerate(lefts):
+        if x >= left - 3:
+            index = i
+    return index
+
+
+def page_blocks(page: pdfplumber.page.Page, table_index: int) -> list[Block]:
+    """A page's tables and the text lines around them, top to bottom."""
+    words = page.extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=2)
+    blocks: list[tuple[float, Block]] = []
+    ruled = ruled_tables(page, words)
+    if ruled:
+        covered = [bbox for bbox, _, _ in ruled]
+        for bbox, rows, confidence in ruled:
+            blocks.append((bbox[1], GridTable(rows, index=table_index, confidence=confidence,
+                                              continues_previous=bbox[1] < page.height * 0.2)))
+            table_index += 1
+        loose = [w for w in words if not any(_words_in([w], b) for b in covered)]
+        for line in group_lines(loose):
+            blocks.append((line.top, Paragraph(line.text, page=page.page_number,
+                                               bbox=(line.x0, line.top, line.x1, line.bottom))))
+    else:
+        lines = group_lines(words)
+        found = borderless_table(page, lines)
+        end = 0
+        if found:
+            start, end, rows, confidence = found
+            for line in lines[:start]:
+                blocks.append((line.top, Paragraph(line.text, page=page.page_number)))
+            blocks.append((lines[start].top, GridTable(rows, index=table_index, confidence=confidence,
+                                                       continues_previous=True)))
+        else:
+            for line in lines:
+                blocks.append((line.top, Paragraph(line.text, page=page.page_number,
+                                                   bbox=(line.x0, line.top, line.x1, line.bottom))))
+    return [block for _, block in sorted(blocks, key=lambda item: item[0])]
+
+
+def iter_blocks(path: Path, pages: list[int]) -> Iterator[Block]:
+    try:
+        pdf = pdfplumber.open(path)
+    except (PdfminerException, PDFSyntaxError) as error:
+        raise ParseError(f"damaged PDF ({error})") from error
+    table_index = 0
+    with pdf:
+        for number in pages:
+            page = pdf.pages[number]
+            try:
+                blocks = page_blocks(page, table_index)
+            finally:
+                page.close()
+            table_index += sum(isinstance(b, GridTable) for b in blocks)
+            yield from blocks
+
+
+def parse_pdf(path: Path) -> ParsedDocument:
+    candidates, problems, facts = scan_pages(path)
+    document = ParsedDocument(parser="pdf", parser_version=PARSER_VERSION, facts=facts,
+                              problems=problems)
+    blocks = list(iter_blocks(path, candidates))
+    document.tables_seen = sum(isinstance(b, GridTable) for b in blocks)
+    document.records = records_from_blocks(blocks)
+    if not document.records:
+        document.problems.append(Problem("no action or indicator tables found"))
     return document

@@ -1,0 +1,423 @@
+"""Table understanding shared by the PDF and Word parsers: grids in, records out.
+
+A front end (PDF or Word) turns its file into `Block`s in reading order: `GridTable`s
+of cell texts and `Paragraph`s. From here on nothing depends on the file format:
+
+    blocks → join continuations → header roles → section rows → records
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from parsers.fields.codes import (
+    code_key,
+    find_indicator_codes,
+    looks_like_code,
+    split_code,
+    split_numbered,
+)
+from parsers.fields.deadlines import DeadlineParser
+from parsers.fields.officers import split_officers
+from parsers.fields.status import normalise_status
+from parsers.model import Kind, Record
+
+
+@dataclass
+class GridRow:
+    """One row of a table; ``None`` marks a grid position covered by a merged cell."""
+
+    cells: list[str | None]
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    index: int = 0
+
+    @property
+    def texts(self) -> list[str]:
+        return [c or "" for c in self.cells]
+
+    @property
+    def filled(self) -> list[str]:
+        return [c.strip() for c in self.cells if c and c.strip()]
+
+
+@dataclass
+class GridTable:
+    rows: list[GridRow]
+    index: int = 0
+    confidence: float = 1.0
+    continues_previous: bool = False
+
+    @property
+    def width(self) -> int:
+        return max((len(r.cells) for r in self.rows), default=0)
+
+
+@dataclass
+class Paragraph:
+    text: str
+    index: int = 0
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+Block = GridTable | Paragraph
+
+# Column roles by header text, most specific first. The first pattern to match a header wins.
+ROLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (role, re.compile(pattern, re.I))
+    for role, pattern in [
+        ("ignore", r"icon|council source|unit of measure|frequency|^unit$|best 25"),
+        ("service_ref", r"service\s*ref"),
+        ("deadline", r"deadline|due date|completion (by|date)|timescale|target date|by when|"
+                     r"completion by month|^when$|date due"),
+        ("officer", r"officer|led by|^lead\b|owner|responsib|accountable|^who$"),
+        ("status", r"red\s*/\s*amber|\brag\b|^status|expected outcome$|progress status|^traffic"),
+        ("comments", r"comment|notes|progress|update|commentary|supporting information"),
+        ("code", r"key action\s*no|action code|ref(erence)?\.?\s*(no|number)?\.?$|^code$|^no\.?$|"
+                 r"^pi\s*(code|ref)|^id$"),
+        ("title", r"^(key\s+)?action( title)?$|^commitment|^indicator|^measure name|we will achieve|"
+                  r"pi or smart milestone|what we (have|will)|^performance indicator|^objective|"
+                  r"^improvement or change objective|^milestone|^priority action|^activity|^task"),
+        ("fallback_title", r"supporting objective|action description|^description"),
+        ("measure", r"measure|milestone|kpi|success criteria|outcome"),
+        ("target", r"target|actual|outturn|estimate|ytd|\b(19|20)\d\d\s*/\s*\d\d|performance"),
+        ("context", r"service objective|^aim|high priorit|^theme|^priority"),
+    ]
+]
+SECTION_PREFIX = re.compile(
+    r"^\s*(corporate priority|priority|outcome|aim|approach|scorecard|theme|objective|"
+    r"service objectives?|relevant council|improvement plan|operational plan)\s*:", re.I
+)
+OTHER_INDICATORS = re.compile(r"other performance indicators", re.I)
+INDICATOR_TAIL = re.compile(
+    r"\s*(?:[.\-–]\s*)?(?:\[[^\]]*\]|\{[^}]*\}?|\(?collected\s+\w+\)?\.?)\s*$", re.I
+)
+INDICATOR_TITLE = re.compile(r"^\s*(%|percentage|number|no\.|average|rate|proportion)\b", re.I)
+NUMBER = re.compile(r"^[\s£$%<>=~+\-]*\d[\d,.]*\s*%?\s*$")
+FINANCE_HEADER = re.compile(r"£|budget|cost|spend|revenue|capital|salary|fte|grade|variance|"
+                            r"forecast|income|expenditure|savings|likelihood|impact|risk", re.I)
+
+
+def column_role(header: str) -> str | None:
+    text = " ".join(header.split())
+    if not text:
+        return None
+    for role, pattern in ROLE_PATTERNS:
+        if pattern.search(text):
+            return role
+    return None
+
+
+@dataclass
+class Header:
+    """Where a table's header is and what each column holds."""
+
+    rows: int
+    roles: list[str | None]
+    texts: list[str]
+
+    def columns(self, role: str) -> list[int]:
+        return [i for i, r in enumerate(self.roles) if r == role]
+
+    def first(self, role: str) -> int | None:
+        found = self.columns(role)
+        return found[0] if found else None
+
+    @property
+    def is_record_table(self) -> bool:
+        """An action or indicator table: a title column and one more thing a plan row has."""
+        roles = set(self.roles)
+        has_title = bool(roles & {"title", "fallback_title"}) or (
+            "measure" in roles and "code" in roles
+        )
+        evidence = roles & {"code", "deadline", "officer", "status", "target", "measure"}
+        finance = sum(bool(FINANCE_HEADER.search(t)) for t in self.texts)
+        return has_title and bool(evidence) and finance <= len(self.texts) // 3
+
+
+def _header_from_row(texts: list[str]) -> Header:
+    roles = [column_role(t) for t in texts]
+    return Header(rows=1, roles=roles, texts=texts)
+
+
+def _is_header_row(texts: list[str]) -> bool:
+    roles = [column_role(t) for t in texts if t.strip()]
+    known = [r for r in roles if r]
+    return len(known) >= 2 and len(known) >= len(roles) * 0.6 and not any(
+        looks_like_code(t) and column_role(t) is None for t in texts
+    )
+
+
+def find_header(table: GridTable) -> tuple[int, Header] | None:
+    """The header's first row and roles, merging a second header row into the first."""
+    for start, row in enumerate(table.rows[:8]):
+        texts = _spread(row)
+        if not _is_header_row(texts):
+            continue
+        header = _header_from_row(texts)
+        if start + 1 < len(table.rows):
+            below = _spread(table.rows[start + 1])
+            below_roles = [column_role(t) for t in below if t.strip()]
+            if below_roles and all(below_roles) and not any(looks_like_code(t) for t in below):
+                merged = [f"{a} {b}".strip() for a, b in zip(header.texts, below, strict=False)]
+                roles = [
+                    header.roles[i] if header.roles[i] not in {None, "target"} or not below[i].strip()
+                    else column_role(below[i]) or header.roles[i]
+                    for i in range(len(header.roles))
+                ]
+                header = Header(rows=2, roles=roles, texts=merged)
+        return start, header
+    return None
+
+
+def _spread(row: GridRow) -> list[str]:
+    """Cell texts with a merged header cell's text repeated over the columns it covers."""
+    out: list[str] = []
+    for cell in row.cells:
+        out.append(cell if cell is not None else (out[-1] if out else ""))
+    return [" ".join(t.split()) for t in out]
+
+
+def join_continuations(tables: list[GridTable]) -> list[tuple[GridTable, Header | None]]:
+    """One logical table from a table split over pages or sections, header repeats dropped."""
+    joined: list[tuple[GridTable, Header | None]] = []
+    for table in tables:
+        found = find_header(table)
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and previous[1] is not None
+            and previous[1].is_record_table
+            and table.width == previous[0].width
+            and (found is None or found[1].roles == previous[1].roles)
+            and (table.continues_previous or found is None or found[0] == 0)
+        ):
+            rows = table.rows[found[0] + found[1].rows:] if found else table.rows
+            previous[0].rows.extend(rows)
+            continue
+        if found is None:
+            joined.append((table, None))
+            continue
+        start, header = found
+        table.rows = table.rows[start:]
+        joined.append((table, header))
+    return joined
+
+
+@dataclass
+class Context:
+    """Section rows and headings seen so far: what a record sits under."""
+
+    sections: list[str] = field(default_factory=list)
+    in_other_indicators: bool = False
+
+    def push(self, text: str) -> None:
+        label = " ".join(text.split())
+        prefix = SECTION_PREFIX.match(label)
+        if prefix:
+            key = prefix.group(1).lower()
+            for i, existing in enumerate(self.sections):
+                match = SECTION_PREFIX.match(existing)
+                if match and match.group(1).lower() == key:
+                    del self.sections[i:]
+                    break
+        self.sections.append(label)
+        del self.sections[:-4]
+
+
+@dataclass
+class RecordBuilder:
+    """Turns understood rows and indicator lines into records with their fields."""
+
+    deadlines: DeadlineParser = field(default_factory=DeadlineParser)
+    join_lines: str = " "
+
+    def from_row(self, row: GridRow, header: Header, table: GridTable, context: Context) -> Record | None:
+        texts = [t.strip() for t in row.texts]
+
+        def cell(role: str) -> str:
+            index = header.first(role)
+            return texts[index] if index is not None and index < len(texts) else ""
+
+        title_text = cell("title")
+        fallback = cell("fallback_title")
+        code_text = cell("code")
+        measure = " ".join(texts[i] for i in header.columns("measure") if i < len(texts))
+        if not title_text and not fallback and not (measure and code_text):
+            return None
+        title_source = title_text or fallback or measure
+        code: str | None = code_text.split("\n")[0].strip() or None
+        title = title_source
+        if code is None:
+            code, title = split_code(_flat(title_source))
+            if code is None:
+                code, title = split_numbered(_flat(title_source))
+                title = re.sub(r"\s*\((?:[A-Z]\d+(?:,\s*)?)+\)\s*$", "", title)
+        title = _flat(title)
+        if not title and code and fallback:
+            title = _flat(fallback)
+        deadline_text = cell("deadline")
+        dates = self.deadlines.parse(deadline_text)
+        if not header.columns("deadline"):
+            targets = [texts[i] for i in header.columns("target") if i < len(texts)]
+            dated = [t for t in targets if self.deadlines.parse(t)]
+            if dated:
+                deadline_text = " ".join(t for t in targets if t)
+                dates = [d for t in targets for d in self.deadlines.parse(t)]
+                dates = list(dict.fromkeys(dates))
+        status_text = cell("status") or None
+        everything = " ".join(texts[i] for i, r in enumerate(header.roles)
+                              if r in {"title", "measure", "fallback_title", "code"} and i < len(texts))
+        indicators = [c for c in find_indicator_codes(everything)
+                      if code_key(code) != c.key]
+        kind = self._kind(header, code, title, texts)
+        officers = split_officers(cell("officer"))
+        return Record(
+            kind=kind,
+            code=code,
+            code_key=code_key(code),
+            title=title,
+            cells={header.texts[i] or f"column {i + 1}": t for i, t in enumerate(texts) if t and i < len(header.texts)},
+            section=list(context.sections),
+            indicators=[c.text for c in indicators],
+            indicator_keys=[c.key for c in indicators],
+            deadline_text=_flat(deadline_text) or None,
+            deadlines=dates,
+            officers=officers,
+            status_text=_flat(status_text) if status_text else None,
+            status=normalise_status(status_text),
+            service_ref=cell("service_ref") or None,
+            page=row.page,
+            table_index=table.index,
+            row_index=row.index,
+            bbox=row.bbox,
+            confidence=table.confidence,
+            flagged=table.confidence < 0.6,
+        )
+
+    @staticmethod
+    def _kind(header: Header, code: str | None, title: str, texts: list[str]) -> Kind:
+        title_index = header.first("title")
+        title_header = header.texts[title_index] if title_index is not None else ""
+        if code and code.upper().startswith("ACTION"):
+            return "action"
+        if re.search(r"indicator|measure name|\bpi\b", title_header, re.I) and not re.search(
+            r"milestone", title_header, re.I
+        ):
+            return "indicator"
+        if re.search(r"milestone", title_header, re.I):
+            targets = [texts[i] for i in header.columns("target") if i < len(texts)]
+            numeric = any(NUMBER.match(t) for t in targets if t)
+            if code or INDICATOR_TITLE.match(title) or numeric:
+                return "indicator"
+        return "action"
+
+    def indicator_lines(self, text: str, paragraph: Paragraph | None = None,
+                        row: GridRow | None = None, table: GridTable | None = None,
+                        context: Context | None = None) -> list[Record]:
+        """'Other Performance Indicators …' lists: one indicator record per coded line."""
+        records = []
+        for line in _indicator_line_split(text):
+            code, title = split_code(line)
+            if code is None or not find_indicator_codes(code):
+                continue
+            title = INDICATOR_TAIL.sub("", title).strip()
+            title = INDICATOR_TAIL.sub("", title).strip()
+            records.append(Record(
+                kind="indicator", code=code, code_key=code_key(code), title=title,
+                cells={"text": line}, section=list(context.sections) if context else [],
+                page=(row.page if row else paragraph.page if paragraph else None),
+                table_index=table.index if table else None,
+                row_index=row.index if row else None,
+                paragraph_index=paragraph.index if paragraph else None,
+                bbox=(row.bbox if row else paragraph.bbox if paragraph else None),
+            ))
+        return records
+
+
+def _indicator_line_split(text: str) -> Iterator[str]:
+    for line in text.splitlines():
+        line = line.strip(" •\t-–")
+        if line:
+            yield line
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def is_section_row(row: GridRow, width: int) -> bool:
+    filled = row.filled
+    if not filled:
+        return False
+    if len(set(filled)) == 1:
+        covered = sum(1 for c in row.cells if c is None) + 1
+        return covered >= max(2, width // 2) or len(filled) == 1 and bool(SECTION_PREFIX.match(filled[0]))
+    return bool(SECTION_PREFIX.match(filled[0])) and len(filled) == 1
+
+
+def records_from_blocks(blocks: Iterable[Block], builder: RecordBuilder | None = None) -> list[Record]:
+    """Every action and indicator record in the blocks, with section context attached."""
+    builder = builder or RecordBuilder()
+    context = Context()
+    records: list[Record] = []
+    pending: list[GridTable] = []
+
+    def flush() -> None:
+        for table, header in join_continuations(pending):
+            records.extend(_table_records(table, header, builder, context))
+        pending.clear()
+
+    for block in blocks:
+        if isinstance(block, GridTable):
+            pending.append(block)
+            continue
+        flush()
+        text = block.text.strip()
+        if not text:
+            continue
+        if OTHER_INDICATORS.search(text):
+            context.in_other_indicators = True
+            records.extend(builder.indicator_lines(text.split(":", 1)[-1], paragraph=block, context=context))
+            continue
+        if context.in_other_indicators:
+            found = builder.indicator_lines(text, paragraph=block, context=context)
+            if found:
+                records.extend(found)
+                continue
+            context.in_other_indicators = False
+        if SECTION_PREFIX.match(text) and len(text) < 300:
+            context.push(text)
+    flush()
+    return records
+
+
+def _table_records(table: GridTable, header: Header | None, builder: RecordBuilder,
+                   context: Context) -> list[Record]:
+    if header is None or not header.is_record_table:
+        for row in table.rows:
+            if is_section_row(row, table.width):
+                context.push(row.filled[0])
+        return []
+    records: list[Record] = []
+    header_keys = [t.lower() for t in header.texts]
+    for row in table.rows[header.rows:]:
+        texts = _spread(row)
+        if [t.lower() for t in texts] == header_keys or (
+            _is_header_row(texts) and all(column_role(t) is not None for t in row.filled)
+        ):
+            continue
+        if is_section_row(row, table.width):
+            text = row.filled[0]
+            if OTHER_INDICATORS.search(text):
+                records.extend(builder.indicator_lines(text.split(":", 1)[-1], row=row, table=table, context=context))
+            else:
+                context.push(text)
+            continue
+        record = builder.from_row(row, header, table, context)
+        if record is not None:
+            records.append(record)
+    return records
