@@ -118,6 +118,7 @@ class Header:
     rows: int
     roles: list[str | None]
     texts: list[str]
+    start: int = 0
 
     def columns(self, role: str) -> list[int]:
         return [i for i, r in enumerate(self.roles) if r == role]
@@ -155,7 +156,7 @@ def find_header(table: GridTable) -> tuple[int, Header] | None:
     """The header's first row and roles, merging a second header row into the first."""
     for start, row in enumerate(table.rows[:8]):
         texts = _spread(row)
-        if not _is_header_row(texts):
+        if len(set(row.filled)) < 2 or not _is_header_row(texts):
             continue
         header = _header_from_row(texts)
         if start + 1 < len(table.rows):
@@ -169,6 +170,7 @@ def find_header(table: GridTable) -> tuple[int, Header] | None:
                     for i in range(len(header.roles))
                 ]
                 header = Header(rows=2, roles=roles, texts=merged)
+        header.start = start
         return start, header
     return None
 
@@ -179,32 +181,6 @@ def _spread(row: GridRow) -> list[str]:
     for cell in row.cells:
         out.append(cell if cell is not None else (out[-1] if out else ""))
     return [" ".join(t.split()) for t in out]
-
-
-def join_continuations(tables: list[GridTable]) -> list[tuple[GridTable, Header | None]]:
-    """One logical table from a table split over pages or sections, header repeats dropped."""
-    joined: list[tuple[GridTable, Header | None]] = []
-    for table in tables:
-        found = find_header(table)
-        previous = joined[-1] if joined else None
-        if (
-            previous is not None
-            and previous[1] is not None
-            and previous[1].is_record_table
-            and table.width == previous[0].width
-            and (found is None or found[1].roles == previous[1].roles)
-            and (table.continues_previous or found is None or found[0] == 0)
-        ):
-            rows = table.rows[found[0] + found[1].rows:] if found else table.rows
-            previous[0].rows.extend(rows)
-            continue
-        if found is None:
-            joined.append((table, None))
-            continue
-        start, header = found
-        table.rows = table.rows[start:]
-        joined.append((table, header))
-    return joined
 
 
 @dataclass
@@ -359,23 +335,26 @@ def is_section_row(row: GridRow, width: int) -> bool:
     return bool(SECTION_PREFIX.match(filled[0])) and len(filled) == 1
 
 
+@dataclass
+class LogicalTable:
+    """The table being read: its header survives page breaks and restarted Word tables."""
+
+    header: Header
+    width: int
+    index: int
+    rows_seen: int = 0
+
+
 def records_from_blocks(blocks: Iterable[Block], builder: RecordBuilder | None = None) -> list[Record]:
     """Every action and indicator record in the blocks, with section context attached."""
     builder = builder or RecordBuilder()
     context = Context()
     records: list[Record] = []
-    pending: list[GridTable] = []
-
-    def flush() -> None:
-        for table, header in join_continuations(pending):
-            records.extend(_table_records(table, header, builder, context))
-        pending.clear()
-
+    current: LogicalTable | None = None
     for block in blocks:
         if isinstance(block, GridTable):
-            pending.append(block)
+            current = _read_table(block, current, builder, context, records)
             continue
-        flush()
         text = block.text.strip()
         if not text:
             continue
@@ -391,33 +370,52 @@ def records_from_blocks(blocks: Iterable[Block], builder: RecordBuilder | None =
             context.in_other_indicators = False
         if SECTION_PREFIX.match(text) and len(text) < 300:
             context.push(text)
-    flush()
     return records
 
 
-def _table_records(table: GridTable, header: Header | None, builder: RecordBuilder,
-                   context: Context) -> list[Record]:
-    if header is None or not header.is_record_table:
-        for row in table.rows:
-            if is_section_row(row, table.width):
-                context.push(row.filled[0])
-        return []
-    records: list[Record] = []
+def _read_table(table: GridTable, current: LogicalTable | None, builder: RecordBuilder,
+                context: Context, records: list[Record]) -> LogicalTable | None:
+    found = find_header(table)
+    if found is not None:
+        header = found[1]
+        if not header.is_record_table:
+            _push_sections(table.rows, table.width, context)
+            return None
+        if current is None or current.header.roles != header.roles or current.width != table.width:
+            current = LogicalTable(header, table.width, table.index)
+        body = table.rows[header.start + header.rows :]
+        _push_sections(table.rows[: header.start], table.width, context)
+    elif current is not None and current.width == table.width:
+        body = table.rows
+    else:
+        _push_sections(table.rows, table.width, context)
+        return None
+    header = current.header
     header_keys = [t.lower() for t in header.texts]
-    for row in table.rows[header.rows:]:
+    logical = GridTable([], index=current.index, confidence=table.confidence)
+    for row in body:
         texts = _spread(row)
         if [t.lower() for t in texts] == header_keys or (
             _is_header_row(texts) and all(column_role(t) is not None for t in row.filled)
         ):
             continue
+        current.rows_seen += 1
+        row.index = current.rows_seen - 1
         if is_section_row(row, table.width):
             text = row.filled[0]
             if OTHER_INDICATORS.search(text):
-                records.extend(builder.indicator_lines(text.split(":", 1)[-1], row=row, table=table, context=context))
+                records.extend(builder.indicator_lines(text.split(":", 1)[-1], row=row, table=logical,
+                                                       context=context))
             else:
                 context.push(text)
             continue
-        record = builder.from_row(row, header, table, context)
+        record = builder.from_row(row, header, logical, context)
         if record is not None:
             records.append(record)
-    return records
+    return current
+
+
+def _push_sections(rows: list[GridRow], width: int, context: Context) -> None:
+    for row in rows:
+        if row.filled and (is_section_row(row, width) or len(row.filled) == 1):
+            context.push(row.filled[0])

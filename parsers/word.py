@@ -1,28 +1,126 @@
-"""Word .docx service plans → records (python-docx)."""
+"""Word .docx service plans → records (python-docx).
+
+Body paragraphs and tables are read in document order so headings give the rows below
+them their context. Merged cells are resolved into a logical grid by walking the real
+``w:tc`` elements: python-docx's ``row.cells`` repeats a merged cell once per grid
+position it covers (python-docx issue 344).
+"""
 
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import docx
+from docx.document import Document as DocxDocument
 from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.ns import qn
+from docx.oxml.table import CT_Tbl, CT_Tc
+from docx.oxml.text.paragraph import CT_P
+from docx.table import Table
+from docx.text.paragraph import Paragraph as DocxParagraph
 
 from parsers.model import PARSER_VERSION, DocumentFacts, ParsedDocument, ParseError, Problem
+from parsers.tables import Block, GridRow, GridTable, Paragraph, records_from_blocks
+
+MAX_PART_BYTES = 50 * 1024 * 1024
+MAX_PARTS = 2000
 
 
-def _open(path: Path) -> docx.document.Document:
+def _check_package(path: Path) -> None:
+    """Refuse zip bombs and DTDs before any XML parser sees the file."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_PARTS:
+                raise ParseError(f"Word package has {len(members)} parts; not a normal document")
+            for member in members:
+                if member.file_size > MAX_PART_BYTES:
+                    raise ParseError(
+                        f"Word part {member.filename} expands to {member.file_size // 2**20} MB; "
+                        "refusing a possible zip bomb"
+                    )
+            for name in ("word/document.xml", "[Content_Types].xml"):
+                if name in archive.namelist():
+                    with archive.open(name) as handle:
+                        if b"<!DOCTYPE" in handle.read(4096) or b"<!ENTITY" in handle.read(4096):
+                            raise ParseError("Word document declares XML entities; refusing it")
+    except zipfile.BadZipFile as error:
+        raise ParseError(f"not a readable Word document ({error})") from error
+
+
+def _open(path: Path) -> DocxDocument:
+    _check_package(path)
     try:
         return docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
         raise ParseError(f"not a readable Word document ({error})") from error
 
 
+def _cell_text(tc: CT_Tc, parent: Table) -> str:
+    """Paragraphs (and nested tables' rows) of one real cell, one line each."""
+    lines: list[str] = []
+    for child in tc.iterchildren():
+        if isinstance(child, CT_P):
+            text = DocxParagraph(child, parent).text.strip()
+            if text:
+                lines.append(text)
+        elif isinstance(child, CT_Tbl):
+            for row in _grid(Table(child, parent)):
+                lines.append(" | ".join(c for c in row if c))
+    return "\n".join(lines)
+
+
+def _grid(table: Table) -> list[list[str | None]]:
+    """The table as a grid: a horizontal merge leaves ``None`` to its right, a vertical
+    merge repeats the text of the cell it continues."""
+    rows: list[list[str | None]] = []
+    for tr in table._tbl.tr_lst:
+        row: list[str | None] = []
+        grid_before = tr.trPr.find(qn("w:gridBefore")) if tr.trPr is not None else None
+        if grid_before is not None:
+            row.extend([""] * int(grid_before.get(qn("w:val"), "0")))
+        for tc in tr.tc_lst:
+            column = len(row)
+            if tc.vMerge == "continue":
+                above = rows[-1][column] if rows and column < len(rows[-1]) else ""
+                text: str | None = above if above is not None else ""
+            else:
+                text = _cell_text(tc, table)
+            row.append(text)
+            row.extend([None] * (tc.grid_span - 1))
+        rows.append(row)
+    return rows
+
+
+def iter_blocks(document: DocxDocument) -> Iterator[Block]:
+    table_index = 0
+    for index, element in enumerate(document.element.body.iterchildren()):
+        if isinstance(element, CT_P):
+            yield Paragraph(DocxParagraph(element, document).text, index=index)
+        elif isinstance(element, CT_Tbl):
+            grid = _grid(Table(element, document))
+            rows = [GridRow(cells, index=i) for i, cells in enumerate(grid)]
+            for row in rows:
+                row.bbox = None
+            yield GridTable(rows, index=table_index, continues_previous=True)
+            table_index += 1
+
+
 def parse_docx(path: Path) -> ParsedDocument:
     document = _open(path)
     core = document.core_properties
-    text = "\n".join(p.text for p in document.paragraphs[:60])
-    facts = DocumentFacts(title=core.title or None, author=core.author or None, first_text=text)
+    blocks = list(iter_blocks(document))
+    first_text = "\n".join(b.text for b in blocks[:60] if isinstance(b, Paragraph))
+    facts = DocumentFacts(title=core.title or None, author=core.author or None,
+                          first_text=first_text[:6000])
     parsed = ParsedDocument(parser="docx", parser_version=PARSER_VERSION, facts=facts)
-    parsed.problems.append(Problem("no action or indicator tables found"))
+    parsed.tables_seen = sum(isinstance(b, GridTable) for b in blocks)
+    parsed.records = records_from_blocks(blocks)
+    for record in parsed.records:
+        record.page = None
+        record.paragraph_index = record.paragraph_index
+    if not parsed.records:
+        parsed.problems.append(Problem("no action or indicator tables found"))
     return parsed
