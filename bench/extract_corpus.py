@@ -1,6 +1,6 @@
 """Write `councilreg extract --json` output for every document in a folder, for score.py.
 
-    python bench/extract_corpus.py ../shared/corpus /tmp/pred [--only pdf]
+python bench/extract_corpus.py ../shared/corpus /tmp/pred [--only pdf]
 """
 
 from __future__ import annotations
@@ -27,8 +27,11 @@ def main() -> None:
     source, target = Path(sys.argv[1]), Path(sys.argv[2])
     only = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--only" else None
     target.mkdir(parents=True, exist_ok=True)
-    files = sorted(p for p in source.iterdir() if p.suffix.lower() in SUFFIXES
-                   and (only is None or p.suffix.lower() == f".{only}"))
+    files = sorted(
+        p
+        for p in source.iterdir()
+        if p.suffix.lower() in SUFFIXES and (only is None or p.suffix.lower() == f".{only}")
+    )
     with ProcessPoolExecutor(2) as pool:
         for line in pool.map(extract, files, [target] * len(files)):
             print(line)

@@ -7,6 +7,7 @@ reading. Cell text keeps real line breaks and joins lines the renderer merely wr
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections.abc import Iterator
@@ -28,7 +29,8 @@ BBox = tuple[float, float, float, float]
 HEADER_WORDS = re.compile(
     r"deadline|due date|lead officer|responsible officer|action code|key action|measure name|"
     r"ref no|indicator|commitment|completion by|timescale|led by|red\s*/\s*amber|we will achieve|"
-    r"smart milestone|target", re.I
+    r"smart milestone|target",
+    re.I,
 )
 CODE_LINE = re.compile(r"^\s*(?:[A-Z]{1,6}[\s.\-]?\d{1,4}|\d{1,2}-[A-Z]{2,6}\d|\d{1,2}\.\d)", re.M)
 
@@ -131,7 +133,7 @@ def cell_text(words: list[Word], right: float, left: float) -> str:
     padding = max(0.0, min(ln.x0 for ln in lines) - left)
     limit = right - padding
     out = lines[0].text
-    for previous, line in zip(lines, lines[1:], strict=False):
+    for previous, line in itertools.pairwise(lines):
         first = line.words[0]
         space = (first["bottom"] - first["top"]) * 0.28
         wrapped = previous.x1 + space + (first["x1"] - first["x0"]) > limit - 1.0
@@ -139,15 +141,23 @@ def cell_text(words: list[Word], right: float, left: float) -> str:
     return out
 
 
+def _bbox(box: tuple[float, ...]) -> BBox:
+    x0, top, x1, bottom = box
+    return (float(x0), float(top), float(x1), float(bottom))
+
+
 def _words_in(words: list[Word], bbox: BBox) -> list[Word]:
     x0, top, x1, bottom = bbox
     return [
-        w for w in words
+        w
+        for w in words
         if x0 <= (w["x0"] + w["x1"]) / 2 <= x1 and top <= (w["top"] + w["bottom"]) / 2 <= bottom
     ]
 
 
-def ruled_tables(page: pdfplumber.page.Page, words: list[Word]) -> list[tuple[BBox, list[GridRow], float]]:
+def ruled_tables(
+    page: pdfplumber.page.Page, words: list[Word]
+) -> list[tuple[BBox, list[GridRow], float]]:
     """Tables drawn with lines: pdfplumber's grid, our cell text."""
     found = []
     for table in page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"}):
@@ -163,14 +173,14 @@ def ruled_tables(page: pdfplumber.page.Page, words: list[Word]) -> list[tuple[BB
                 cells.append(text)
                 total += 1
                 filled += bool(text.strip())
-            rows.append(GridRow(cells, page=page.page_number, bbox=tuple(row.bbox), index=index))
+            rows.append(GridRow(cells, page=page.page_number, bbox=_bbox(row.bbox), index=index))
         if len(rows) < 2 or max(len(r.cells) for r in rows) < 2:
             continue
         inside = len(_words_in(words, table.bbox))
         in_cells = sum(len(_words_in(words, c)) for r in table.rows for c in r.cells if c)
         accuracy = in_cells / inside if inside else 0.0
         fill = filled / total if total else 0.0
-        found.append((tuple(table.bbox), rows, round(0.7 * accuracy + 0.3 * fill, 3)))
+        found.append((_bbox(table.bbox), rows, round(0.7 * accuracy + 0.3 * fill, 3)))
     return found
 
 
@@ -184,7 +194,9 @@ def _phrases(line: Line, gap: float) -> list[list[Word]]:
     return phrases
 
 
-def borderless_table(page: pdfplumber.page.Page, lines: list[Line]) -> tuple[int, int, list[GridRow], float] | None:
+def borderless_table(
+    page: pdfplumber.page.Page, lines: list[Line]
+) -> tuple[int, int, list[GridRow], float] | None:
     """A table without rules, read from its header's column positions and the gaps between rows."""
     for start, line in enumerate(lines):
         phrases = _phrases(line, gap=6.0)
@@ -200,17 +212,24 @@ def borderless_table(page: pdfplumber.page.Page, lines: list[Line]) -> tuple[int
         for hl in lines[start:header_end]:
             for word in hl.words:
                 header_cells[_column(word["x0"], lefts)].append(word)
-        rows = [GridRow([" ".join(w["text"] for w in c) for c in header_cells], page=page.page_number,
-                        bbox=(0, line.top, page.width, lines[header_end - 1].bottom), index=0)]
+        rows = [
+            GridRow(
+                [" ".join(w["text"] for w in c) for c in header_cells],
+                page=page.page_number,
+                bbox=(0, line.top, page.width, lines[header_end - 1].bottom),
+                index=0,
+            )
+        ]
         body = lines[header_end:]
-        pitches = [b.top - a.top for a, b in zip(body, body[1:], strict=False) if 0 < b.top - a.top < 40]
+        pitches = [b.top - a.top for a, b in itertools.pairwise(body) if 0 < b.top - a.top < 40]
         pitch = statistics.median(pitches) if pitches else 12.0
         step = min(pitches) if pitches else pitch
         groups: list[list[Line]] = []
         spanning: set[int] = set()
         for body_line in body:
             spans = any(
-                _column(p[0]["x0"], lefts) != _column(p[-1]["x1"] - 1, lefts) for p in _phrases(body_line, 4.0)
+                _column(p[0]["x0"], lefts) != _column(p[-1]["x1"] - 1, lefts)
+                for p in _phrases(body_line, 4.0)
             )
             new_row = (
                 not groups
@@ -226,14 +245,23 @@ def borderless_table(page: pdfplumber.page.Page, lines: list[Line]) -> tuple[int
                 groups[-1].append(body_line)
         for group in groups:
             words = [w for ln in group for w in ln.words]
-            bbox = (min(w["x0"] for w in words), group[0].top, max(w["x1"] for w in words), group[-1].bottom)
+            bbox = (
+                min(w["x0"] for w in words),
+                group[0].top,
+                max(w["x1"] for w in words),
+                group[-1].bottom,
+            )
             if id(group[0]) in spanning:
-                cells: list[str | None] = [" ".join(ln.text for ln in group)] + [None] * (len(lefts) - 1)
+                cells: list[str | None] = [" ".join(ln.text for ln in group)] + [None] * (
+                    len(lefts) - 1
+                )
             else:
                 columns: list[list[Word]] = [[] for _ in lefts]
                 for word in words:
                     columns[_column(word["x0"], lefts)].append(word)
-                cells = [cell_text(c, right=bounds[i] - 4, left=lefts[i]) for i, c in enumerate(columns)]
+                cells = [
+                    cell_text(c, right=bounds[i] - 4, left=lefts[i]) for i, c in enumerate(columns)
+                ]
             rows.append(GridRow(cells, page=page.page_number, bbox=bbox, index=len(rows)))
         return start, len(lines), rows, 0.75
     return None
@@ -255,27 +283,57 @@ def page_blocks(page: pdfplumber.page.Page, table_index: int) -> list[Block]:
     if ruled:
         covered = [bbox for bbox, _, _ in ruled]
         for bbox, rows, confidence in ruled:
-            blocks.append((bbox[1], GridTable(rows, index=table_index, confidence=confidence,
-                                              continues_previous=bbox[1] < page.height * 0.2)))
+            blocks.append(
+                (
+                    bbox[1],
+                    GridTable(
+                        rows,
+                        index=table_index,
+                        confidence=confidence,
+                        continues_previous=bbox[1] < page.height * 0.2,
+                    ),
+                )
+            )
             table_index += 1
         loose = [w for w in words if not any(_words_in([w], b) for b in covered)]
         for line in group_lines(loose):
-            blocks.append((line.top, Paragraph(line.text, page=page.page_number,
-                                               bbox=(line.x0, line.top, line.x1, line.bottom))))
+            blocks.append(
+                (
+                    line.top,
+                    Paragraph(
+                        line.text,
+                        page=page.page_number,
+                        bbox=(line.x0, line.top, line.x1, line.bottom),
+                    ),
+                )
+            )
     else:
         lines = group_lines(words)
         found = borderless_table(page, lines)
-        end = 0
         if found:
-            start, end, rows, confidence = found
+            start, _, rows, confidence = found
             for line in lines[:start]:
                 blocks.append((line.top, Paragraph(line.text, page=page.page_number)))
-            blocks.append((lines[start].top, GridTable(rows, index=table_index, confidence=confidence,
-                                                       continues_previous=True)))
+            blocks.append(
+                (
+                    lines[start].top,
+                    GridTable(
+                        rows, index=table_index, confidence=confidence, continues_previous=True
+                    ),
+                )
+            )
         else:
             for line in lines:
-                blocks.append((line.top, Paragraph(line.text, page=page.page_number,
-                                                   bbox=(line.x0, line.top, line.x1, line.bottom))))
+                blocks.append(
+                    (
+                        line.top,
+                        Paragraph(
+                            line.text,
+                            page=page.page_number,
+                            bbox=(line.x0, line.top, line.x1, line.bottom),
+                        ),
+                    )
+                )
     return [block for _, block in sorted(blocks, key=lambda item: item[0])]
 
 
@@ -298,8 +356,9 @@ def iter_blocks(path: Path, pages: list[int]) -> Iterator[Block]:
 
 def parse_pdf(path: Path) -> ParsedDocument:
     candidates, problems, facts = scan_pages(path)
-    document = ParsedDocument(parser="pdf", parser_version=PARSER_VERSION, facts=facts,
-                              problems=problems)
+    document = ParsedDocument(
+        parser="pdf", parser_version=PARSER_VERSION, facts=facts, problems=problems
+    )
     blocks = list(iter_blocks(path, candidates))
     document.tables_seen = sum(isinstance(b, GridTable) for b in blocks)
     document.records = records_from_blocks(blocks)

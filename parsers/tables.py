@@ -71,16 +71,25 @@ ROLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     for role, pattern in [
         ("ignore", r"icon|council source|unit of measure|frequency|^unit$|best 25"),
         ("service_ref", r"service\s*ref"),
-        ("deadline", r"deadline|due date|completion (by|date)|timescale|target date|by when|"
-                     r"completion by month|^when$|date due"),
+        (
+            "deadline",
+            r"deadline|due date|completion (by|date)|timescale|target date|by when|"
+            r"completion by month|^when$|date due",
+        ),
         ("officer", r"officer|led by|^lead\b|owner|responsib|accountable|^who$"),
         ("status", r"red\s*/\s*amber|\brag\b|^status|expected outcome$|progress status|^traffic"),
         ("comments", r"comment|notes|progress|update|commentary|supporting information"),
-        ("code", r"key action\s*no|action code|ref(erence)?\.?\s*(no|number)?\.?$|^code$|^no\.?$|"
-                 r"^pi\s*(code|ref)|^id$"),
-        ("title", r"^(key\s+)?action( title)?$|^commitment|^indicator|^measure name|we will achieve|"
-                  r"pi or smart milestone|what we (have|will)|^performance indicator|^objective|"
-                  r"^improvement or change objective|^milestone|^priority action|^activity|^task"),
+        (
+            "code",
+            r"key action\s*no|action code|ref(erence)?\.?\s*(no|number)?\.?$|^code$|^no\.?$|"
+            r"^pi\s*(code|ref)|^id$",
+        ),
+        (
+            "title",
+            r"^(key\s+)?action( title)?$|^commitment|^indicator|^measure name|we will achieve|"
+            r"pi or smart milestone|what we (have|will)|^performance indicator|^objective|"
+            r"^improvement or change objective|^milestone|^priority action|^activity|^task",
+        ),
         ("fallback_title", r"supporting objective|action description|^description"),
         ("measure", r"measure|milestone|kpi|success criteria|outcome"),
         ("target", r"target|actual|outturn|estimate|ytd|\b(19|20)\d\d\s*/\s*\d\d|performance"),
@@ -89,7 +98,8 @@ ROLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 SECTION_PREFIX = re.compile(
     r"^\s*(corporate priority|priority|outcome|aim|approach|scorecard|theme|objective|"
-    r"service objectives?|relevant council|improvement plan|operational plan)\s*:", re.I
+    r"service objectives?|relevant council|improvement plan|operational plan)\s*:",
+    re.I,
 )
 OTHER_INDICATORS = re.compile(r"other performance indicators", re.I)
 INDICATOR_TAIL = re.compile(
@@ -97,8 +107,11 @@ INDICATOR_TAIL = re.compile(
 )
 INDICATOR_TITLE = re.compile(r"^\s*(%|percentage|number|no\.|average|rate|proportion)\b", re.I)
 NUMBER = re.compile(r"^[\s£$%<>=~+\-]*\d[\d,.]*\s*%?\s*$")
-FINANCE_HEADER = re.compile(r"£|budget|cost|spend|revenue|capital|salary|fte|grade|variance|"
-                            r"forecast|income|expenditure|savings|likelihood|impact|risk", re.I)
+FINANCE_HEADER = re.compile(
+    r"£|budget|cost|spend|revenue|capital|salary|fte|grade|variance|"
+    r"forecast|income|expenditure|savings|likelihood|impact|risk",
+    re.I,
+)
 
 
 def column_role(header: str) -> str | None:
@@ -147,8 +160,10 @@ def _header_from_row(texts: list[str]) -> Header:
 def _is_header_row(texts: list[str]) -> bool:
     roles = [column_role(t) for t in texts if t.strip()]
     known = [r for r in roles if r]
-    return len(known) >= 2 and len(known) >= len(roles) * 0.6 and not any(
-        looks_like_code(t) and column_role(t) is None for t in texts
+    return (
+        len(known) >= 2
+        and len(known) >= len(roles) * 0.6
+        and not any(looks_like_code(t) and column_role(t) is None for t in texts)
     )
 
 
@@ -165,7 +180,8 @@ def find_header(table: GridTable) -> tuple[int, Header] | None:
             if below_roles and all(below_roles) and not any(looks_like_code(t) for t in below):
                 merged = [f"{a} {b}".strip() for a, b in zip(header.texts, below, strict=False)]
                 roles = [
-                    header.roles[i] if header.roles[i] not in {None, "target"} or not below[i].strip()
+                    header.roles[i]
+                    if header.roles[i] not in {None, "target"} or not below[i].strip()
                     else column_role(below[i]) or header.roles[i]
                     for i in range(len(header.roles))
                 ]
@@ -211,7 +227,9 @@ class RecordBuilder:
     deadlines: DeadlineParser = field(default_factory=DeadlineParser)
     join_lines: str = " "
 
-    def from_row(self, row: GridRow, header: Header, table: GridTable, context: Context) -> Record | None:
+    def from_row(
+        self, row: GridRow, header: Header, table: GridTable, context: Context
+    ) -> Record | None:
         texts = [t.strip() for t in row.texts]
 
         def cell(role: str) -> str:
@@ -245,10 +263,12 @@ class RecordBuilder:
                 dates = [d for t in targets for d in self.deadlines.parse(t)]
                 dates = list(dict.fromkeys(dates))
         status_text = cell("status") or None
-        everything = " ".join(texts[i] for i, r in enumerate(header.roles)
-                              if r in {"title", "measure", "fallback_title", "code"} and i < len(texts))
-        indicators = [c for c in find_indicator_codes(everything)
-                      if code_key(code) != c.key]
+        everything = " ".join(
+            texts[i]
+            for i, r in enumerate(header.roles)
+            if r in {"title", "measure", "fallback_title", "code"} and i < len(texts)
+        )
+        indicators = [c for c in find_indicator_codes(everything) if code_key(code) != c.key]
         kind = self._kind(header, code, title, texts)
         officers = split_officers(cell("officer"))
         return Record(
@@ -256,7 +276,11 @@ class RecordBuilder:
             code=code,
             code_key=code_key(code),
             title=title,
-            cells={header.texts[i] or f"column {i + 1}": t for i, t in enumerate(texts) if t and i < len(header.texts)},
+            cells={
+                header.texts[i] or f"column {i + 1}": t
+                for i, t in enumerate(texts)
+                if t and i < len(header.texts)
+            },
             section=list(context.sections),
             indicators=[c.text for c in indicators],
             indicator_keys=[c.key for c in indicators],
@@ -291,9 +315,14 @@ class RecordBuilder:
                 return "indicator"
         return "action"
 
-    def indicator_lines(self, text: str, paragraph: Paragraph | None = None,
-                        row: GridRow | None = None, table: GridTable | None = None,
-                        context: Context | None = None) -> list[Record]:
+    def indicator_lines(
+        self,
+        text: str,
+        paragraph: Paragraph | None = None,
+        row: GridRow | None = None,
+        table: GridTable | None = None,
+        context: Context | None = None,
+    ) -> list[Record]:
         """'Other Performance Indicators …' lists: one indicator record per coded line."""
         records = []
         for line in _indicator_line_split(text):
@@ -302,15 +331,21 @@ class RecordBuilder:
                 continue
             title = INDICATOR_TAIL.sub("", title).strip()
             title = INDICATOR_TAIL.sub("", title).strip()
-            records.append(Record(
-                kind="indicator", code=code, code_key=code_key(code), title=title,
-                cells={"text": line}, section=list(context.sections) if context else [],
-                page=(row.page if row else paragraph.page if paragraph else None),
-                table_index=table.index if table else None,
-                row_index=row.index if row else None,
-                paragraph_index=paragraph.index if paragraph else None,
-                bbox=(row.bbox if row else paragraph.bbox if paragraph else None),
-            ))
+            records.append(
+                Record(
+                    kind="indicator",
+                    code=code,
+                    code_key=code_key(code),
+                    title=title,
+                    cells={"text": line},
+                    section=list(context.sections) if context else [],
+                    page=(row.page if row else paragraph.page if paragraph else None),
+                    table_index=table.index if table else None,
+                    row_index=row.index if row else None,
+                    paragraph_index=paragraph.index if paragraph else None,
+                    bbox=(row.bbox if row else paragraph.bbox if paragraph else None),
+                )
+            )
         return records
 
 
@@ -331,7 +366,9 @@ def is_section_row(row: GridRow, width: int) -> bool:
         return False
     if len(set(filled)) == 1:
         covered = sum(1 for c in row.cells if c is None) + 1
-        return covered >= max(2, width // 2) or len(filled) == 1 and bool(SECTION_PREFIX.match(filled[0]))
+        return covered >= max(2, width // 2) or (
+            len(filled) == 1 and bool(SECTION_PREFIX.match(filled[0]))
+        )
     return bool(SECTION_PREFIX.match(filled[0])) and len(filled) == 1
 
 
@@ -345,7 +382,9 @@ class LogicalTable:
     rows_seen: int = 0
 
 
-def records_from_blocks(blocks: Iterable[Block], builder: RecordBuilder | None = None) -> list[Record]:
+def records_from_blocks(
+    blocks: Iterable[Block], builder: RecordBuilder | None = None
+) -> list[Record]:
     """Every action and indicator record in the blocks, with section context attached."""
     builder = builder or RecordBuilder()
     context = Context()
@@ -360,7 +399,9 @@ def records_from_blocks(blocks: Iterable[Block], builder: RecordBuilder | None =
             continue
         if OTHER_INDICATORS.search(text):
             context.in_other_indicators = True
-            records.extend(builder.indicator_lines(text.split(":", 1)[-1], paragraph=block, context=context))
+            records.extend(
+                builder.indicator_lines(text.split(":", 1)[-1], paragraph=block, context=context)
+            )
             continue
         if context.in_other_indicators:
             found = builder.indicator_lines(text, paragraph=block, context=context)
@@ -373,8 +414,13 @@ def records_from_blocks(blocks: Iterable[Block], builder: RecordBuilder | None =
     return records
 
 
-def _read_table(table: GridTable, current: LogicalTable | None, builder: RecordBuilder,
-                context: Context, records: list[Record]) -> LogicalTable | None:
+def _read_table(
+    table: GridTable,
+    current: LogicalTable | None,
+    builder: RecordBuilder,
+    context: Context,
+    records: list[Record],
+) -> LogicalTable | None:
     found = find_header(table)
     if found is not None:
         header = found[1]
@@ -404,8 +450,11 @@ def _read_table(table: GridTable, current: LogicalTable | None, builder: RecordB
         if is_section_row(row, table.width):
             text = row.filled[0]
             if OTHER_INDICATORS.search(text):
-                records.extend(builder.indicator_lines(text.split(":", 1)[-1], row=row, table=logical,
-                                                       context=context))
+                records.extend(
+                    builder.indicator_lines(
+                        text.split(":", 1)[-1], row=row, table=logical, context=context
+                    )
+                )
             else:
                 context.push(text)
             continue

@@ -113,8 +113,9 @@ def parse_docx(path: Path) -> ParsedDocument:
     core = document.core_properties
     blocks = list(iter_blocks(document))
     first_text = "\n".join(b.text for b in blocks[:60] if isinstance(b, Paragraph))
-    facts = DocumentFacts(title=core.title or None, author=core.author or None,
-                          first_text=first_text[:6000])
+    facts = DocumentFacts(
+        title=core.title or None, author=core.author or None, first_text=first_text[:6000]
+    )
     parsed = ParsedDocument(parser="docx", parser_version=PARSER_VERSION, facts=facts)
     parsed.tables_seen = sum(isinstance(b, GridTable) for b in blocks)
     parsed.records = records_from_blocks(blocks)

@@ -10,9 +10,7 @@ import re
 from dataclasses import dataclass
 
 # Prefixes of indicator sets: national (NI, BVPI/BV) and the local ones councils use.
-INDICATOR_PREFIX = (
-    r"(?:NI|BVPI|BV|LPI|KPI|PI|[A-Z]{0,3}EHPI|[A-Z]{1,3}PI|SX|SF|PP|CP|HH|LI|Local)"
-)
+INDICATOR_PREFIX = r"(?:NI|BVPI|BV|LPI|KPI|PI|[A-Z]{0,3}EHPI|[A-Z]{1,3}PI|SX|SF|PP|CP|HH|LI|Local)"
 INDICATOR_CODE = re.compile(
     rf"(?<![\w.])(?:NEW\s+)?(?P<code>(?P<prefix>{INDICATOR_PREFIX})[\s\-]?(?P<number>\d{{1,4}}"
     r"(?:\.\d{1,3}[a-z]?)*)(?P<suffix>[a-z]{0,2}))(?![\w])"
@@ -27,7 +25,9 @@ CODE_AT_START = re.compile(
     r"\s*[-–—:]\s+(?P<title>\S.*)$",
     re.DOTALL,
 )
-NUMBERED_TITLE = re.compile(r"^\s*(?P<code>\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+(?P<title>\S.*)$", re.DOTALL)
+NUMBERED_TITLE = re.compile(
+    r"^\s*(?P<code>\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+(?P<title>\S.*)$", re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,10 @@ class IndicatorCode:
 def indicator_key(code: str) -> str:
     """A normalised key: upper-case prefix, number zero-padded to three digits, suffix kept."""
     compact = re.sub(r"^NEW\s+", "", code.strip(), flags=re.I)
-    match = re.match(r"^(?P<prefix>[A-Za-z]+)[\s\-]*(?P<number>\d+)(?P<rest>(?:\.\d+)*)(?P<suffix>[A-Za-z]*)$", compact)
+    match = re.match(
+        r"^(?P<prefix>[A-Za-z]+)[\s\-]*(?P<number>\d+)(?P<rest>(?:\.\d+)*)(?P<suffix>[A-Za-z]*)$",
+        compact,
+    )
     if not match:
         return re.sub(r"[\s\-]+", "", compact).upper()
     prefix = match.group("prefix").upper()

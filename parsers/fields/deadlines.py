@@ -82,7 +82,9 @@ class DeadlineParser:
             if day and day not in found:
                 found.append(day)
         for match in QUARTER.finditer(text):
-            start = dt.date(int(match.group(2)), 4, 1) + relativedelta(months=3 * int(match.group(1)))
+            start = dt.date(int(match.group(2)), 4, 1) + relativedelta(
+                months=3 * int(match.group(1))
+            )
             day = start - dt.timedelta(days=1)
             if day not in found:
                 found.append(day)
@@ -90,7 +92,9 @@ class DeadlineParser:
 
     def _date(self, match: re.Match[str], pivot: int | None) -> dt.date | None:
         if match.group("numeric"):
-            return dt.date(_year(match.group("ny"), pivot), int(match.group("nm")), int(match.group("nd")))
+            return dt.date(
+                _year(match.group("ny"), pivot), int(match.group("nm")), int(match.group("nd"))
+            )
         if match.group("dmy"):
             month = _month(match.group("dm"))
             return dt.date(_year(match.group("dy"), pivot), month, int(match.group("d")))

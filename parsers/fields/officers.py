@@ -38,7 +38,9 @@ def _lines_to_units(lines: list[str]) -> list[str]:
     for line in (ln.strip() for ln in lines):
         if not line:
             continue
-        if units and (CONNECTOR_END.search(units[-1]) or not _balanced(units[-1]) or line[0].islower()):
+        if units and (
+            CONNECTOR_END.search(units[-1]) or not _balanced(units[-1]) or line[0].islower()
+        ):
             units[-1] = f"{units[-1]} {line}"
         else:
             units.append(line)
