@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from parsers.fields.codes import (
+    INDICATOR_CODE,
     code_key,
     find_indicator_codes,
     looks_like_code,
@@ -86,7 +87,7 @@ ROLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
         (
             "title",
-            r"^(key\s+)?action( title)?$|^commitment|^indicator|^measure name|we will achieve|"
+            r"^(key\s+)?action( title)?$|commitment|^indicator|^measure name|we will achieve|"
             r"pi or smart milestone|what we (have|will)|^performance indicator|^objective|"
             r"^improvement or change objective|^milestone|^priority action|^activity|^task",
         ),
@@ -326,9 +327,11 @@ class RecordBuilder:
         """'Other Performance Indicators …' lists: one indicator record per coded line."""
         records = []
         for line in _indicator_line_split(text):
-            code, title = split_code(line)
-            if code is None or not find_indicator_codes(code):
+            match = INDICATOR_CODE.match(line)
+            if match is None:
                 continue
+            code = match.group("code")
+            title = line[match.end() :].lstrip(" -–—:")
             title = INDICATOR_TAIL.sub("", title).strip()
             title = INDICATOR_TAIL.sub("", title).strip()
             records.append(
