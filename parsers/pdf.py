@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,77 +193,67 @@ def _phrases(line: Line, gap: float) -> list[list[Word]]:
     return phrases
 
 
-def borderless_table(
-    page: pdfplumber.page.Page, lines: list[Line]
-) -> tuple[int, int, list[GridRow], float] | None:
-    """A table without rules, read from its header's column positions and the gaps between rows."""
+def find_borderless_header(lines: list[Line]) -> tuple[int, int, list[float]] | None:
+    """The first line that reads as a header (three or more column roles), its extent, columns."""
     for start, line in enumerate(lines):
         phrases = _phrases(line, gap=6.0)
         roles = [column_role(" ".join(w["text"] for w in p)) for p in phrases]
         if sum(r is not None for r in roles) < 3:
             continue
-        lefts = [p[0]["x0"] for p in phrases]
         header_end = start + 1
         while header_end < len(lines) and lines[header_end].top - lines[header_end - 1].bottom < 3:
             header_end += 1
-        bounds = [*lefts[1:], page.width]
-        header_cells: list[list[Word]] = [[] for _ in lefts]
-        for hl in lines[start:header_end]:
-            for word in hl.words:
-                header_cells[_column(word["x0"], lefts)].append(word)
-        rows = [
-            GridRow(
-                [" ".join(w["text"] for w in c) for c in header_cells],
-                page=page.page_number,
-                bbox=(0, line.top, page.width, lines[header_end - 1].bottom),
-                index=0,
-            )
-        ]
-        body = lines[header_end:]
-        pitches = [b.top - a.top for a, b in itertools.pairwise(body) if 0 < b.top - a.top < 40]
-        pitch = statistics.median(pitches) if pitches else 12.0
-        step = min(pitches) if pitches else pitch
-        groups: list[list[Line]] = []
-        spanning: set[int] = set()
-        for body_line in body:
-            spans = any(
-                _column(p[0]["x0"], lefts) != _column(p[-1]["x1"] - 1, lefts)
-                for p in _phrases(body_line, 4.0)
-            )
-            new_row = (
-                not groups
-                or spans
-                or id(groups[-1][0]) in spanning
-                or body_line.top - groups[-1][-1].top > step * 1.35
-            )
-            if new_row:
-                groups.append([body_line])
-                if spans:
-                    spanning.add(id(body_line))
-            else:
-                groups[-1].append(body_line)
-        for group in groups:
-            words = [w for ln in group for w in ln.words]
-            bbox = (
-                min(w["x0"] for w in words),
-                group[0].top,
-                max(w["x1"] for w in words),
-                group[-1].bottom,
-            )
-            if id(group[0]) in spanning:
-                cells: list[str | None] = [" ".join(ln.text for ln in group)] + [None] * (
-                    len(lefts) - 1
-                )
-            else:
-                columns: list[list[Word]] = [[] for _ in lefts]
-                for word in words:
-                    columns[_column(word["x0"], lefts)].append(word)
-                cells = [
-                    cell_text(c, right=bounds[i] - 4, left=lefts[i]) for i, c in enumerate(columns)
-                ]
-            rows.append(GridRow(cells, page=page.page_number, bbox=bbox, index=len(rows)))
-        return start, len(lines), rows, 0.75
+        return start, header_end, [p[0]["x0"] for p in phrases]
     return None
+
+
+def borderless_rows(
+    page: pdfplumber.page.Page, lines: list[Line], lefts: list[float]
+) -> list[GridRow]:
+    """Rows of a table without rules: a new row where the gap between lines opens up, and
+    lines whose phrases cross column boundaries (section rows) as single spanning cells."""
+    bounds = [*lefts[1:], page.width]
+    pitches = [b.top - a.top for a, b in itertools.pairwise(lines) if 0 < b.top - a.top < 40]
+    step = min(pitches) if pitches else 12.0
+    groups: list[list[Line]] = []
+    spanning: set[int] = set()
+    for line in lines:
+        spans = any(
+            _column(p[0]["x0"], lefts) != _column(p[-1]["x1"] - 1, lefts)
+            for p in _phrases(line, 4.0)
+        )
+        if (
+            not groups
+            or spans
+            or id(groups[-1][0]) in spanning
+            or line.top - groups[-1][-1].top > step * 1.35
+        ):
+            groups.append([line])
+            if spans:
+                spanning.add(id(line))
+        else:
+            groups[-1].append(line)
+    rows: list[GridRow] = []
+    for group in groups:
+        words = [w for ln in group for w in ln.words]
+        bbox = (
+            min(w["x0"] for w in words),
+            group[0].top,
+            max(w["x1"] for w in words),
+            group[-1].bottom,
+        )
+        if id(group[0]) in spanning:
+            cells: list[str | None] = [" ".join(ln.text for ln in group)]
+            cells += [None] * (len(lefts) - 1)
+        else:
+            columns: list[list[Word]] = [[] for _ in lefts]
+            for word in words:
+                columns[_column(word["x0"], lefts)].append(word)
+            cells = [
+                cell_text(c, right=bounds[i] - 4, left=lefts[i]) for i, c in enumerate(columns)
+            ]
+        rows.append(GridRow(cells, page=page.page_number, bbox=bbox, index=len(rows)))
+    return rows
 
 
 def _column(x: float, lefts: list[float]) -> int:
@@ -275,10 +264,19 @@ def _column(x: float, lefts: list[float]) -> int:
     return index
 
 
-def page_blocks(page: pdfplumber.page.Page, table_index: int) -> list[Block]:
+def rows_merge(rows: list[GridRow]) -> list[str]:
+    """Several header lines read as one header row."""
+    width = max(len(r.cells) for r in rows)
+    return [" ".join((r.cells[i] or "") for r in rows if i < len(r.cells)) for i in range(width)]
+
+
+def page_blocks(
+    page: pdfplumber.page.Page, table_index: int, carried_columns: list[float] | None = None
+) -> tuple[list[Block], list[float] | None]:
     """A page's tables and the text lines around them, top to bottom."""
     words = page.extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=2)
     blocks: list[tuple[float, Block]] = []
+    columns: list[float] | None = None
     ruled = ruled_tables(page, words)
     if ruled:
         covered = [bbox for bbox, _, _ in ruled]
@@ -309,20 +307,47 @@ def page_blocks(page: pdfplumber.page.Page, table_index: int) -> list[Block]:
             )
     else:
         lines = group_lines(words)
-        found = borderless_table(page, lines)
+        found = find_borderless_header(lines)
         if found:
-            start, _, rows, confidence = found
+            start, header_end, columns = found
             for line in lines[:start]:
                 blocks.append((line.top, Paragraph(line.text, page=page.page_number)))
+            rows = borderless_rows(page, lines[start:header_end], columns)
+            rows = (
+                [
+                    GridRow(
+                        [" ".join((c or "").split()) for c in rows_merge(rows)],
+                        page=page.page_number,
+                        bbox=rows[0].bbox,
+                    )
+                ]
+                if rows
+                else []
+            )
+            rows += borderless_rows(page, lines[header_end:], columns)
+            for index, row in enumerate(rows):
+                row.index = index
             blocks.append(
                 (
                     lines[start].top,
+                    GridTable(rows, index=table_index, confidence=0.75, continues_previous=True),
+                )
+            )
+        elif carried_columns and lines:
+            columns = carried_columns
+            blocks.append(
+                (
+                    lines[0].top,
                     GridTable(
-                        rows, index=table_index, confidence=confidence, continues_previous=True
+                        borderless_rows(page, lines, columns),
+                        index=table_index,
+                        confidence=0.6,
+                        continues_previous=True,
                     ),
                 )
             )
         else:
+            columns = None
             for line in lines:
                 blocks.append(
                     (
@@ -334,7 +359,7 @@ def page_blocks(page: pdfplumber.page.Page, table_index: int) -> list[Block]:
                         ),
                     )
                 )
-    return [block for _, block in sorted(blocks, key=lambda item: item[0])]
+    return [block for _, block in sorted(blocks, key=lambda item: item[0])], columns
 
 
 def iter_blocks(path: Path, pages: list[int]) -> Iterator[Block]:
@@ -343,13 +368,17 @@ def iter_blocks(path: Path, pages: list[int]) -> Iterator[Block]:
     except (PdfminerException, PDFSyntaxError) as error:
         raise ParseError(f"damaged PDF ({error})") from error
     table_index = 0
+    columns: list[float] | None = None
+    previous = -2
     with pdf:
         for number in pages:
             page = pdf.pages[number]
             try:
-                blocks = page_blocks(page, table_index)
+                carried = columns if number == previous + 1 else None
+                blocks, columns = page_blocks(page, table_index, carried)
             finally:
                 page.close()
+            previous = number
             table_index += sum(isinstance(b, GridTable) for b in blocks)
             yield from blocks
 

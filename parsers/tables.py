@@ -453,14 +453,16 @@ def _read_table(
         if is_section_row(row, table.width):
             text = row.filled[0]
             if OTHER_INDICATORS.search(text):
-                records.extend(
-                    builder.indicator_lines(
-                        text.split(":", 1)[-1], row=row, table=logical, context=context
-                    )
-                )
-            else:
+                context.in_other_indicators = True
+                text = text.split(":", 1)[-1]
+            lines = builder.indicator_lines(text, row=row, table=logical, context=context)
+            if context.in_other_indicators and lines:
+                records.extend(lines)
+            elif not OTHER_INDICATORS.search(row.filled[0]):
+                context.in_other_indicators = False
                 context.push(text)
             continue
+        context.in_other_indicators = False
         record = builder.from_row(row, header, logical, context)
         if record is not None:
             records.append(record)
