@@ -444,9 +444,11 @@ def _read_table(
     logical = GridTable([], index=current.index, confidence=table.confidence)
     for row in body:
         texts = _spread(row)
-        if [t.lower() for t in texts] == header_keys or (
-            _is_header_row(texts) and all(column_role(t) is not None for t in row.filled)
-        ):
+        repeated_header = len(set(row.filled)) >= 2 and (
+            [t.lower() for t in texts] == header_keys
+            or (_is_header_row(texts) and all(column_role(t) is not None for t in row.filled))
+        )
+        if repeated_header:
             continue
         current.rows_seen += 1
         row.index = current.rows_seen - 1

@@ -1,0 +1,90 @@
+"""Parsers on real documents: exact records checked against the shared gold answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from parsers import parse_file
+from parsers.fields.deadlines import DeadlineParser
+from tests.conftest import CORPUS, SAMPLES
+
+
+def gold(name: str) -> list[dict]:
+    return json.loads((CORPUS / f"{Path(name).stem}.gold.json").read_text())["records"]
+
+
+def essentials(record: dict) -> tuple:
+    return (record["kind"], record["code"], record["title"], record["page"])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "south-cambs-policy-performance-portfolio-holder-2010-03-11.pdf",  # agenda pack, ruled
+        pytest.param(
+            "wyvern-vale-service-plans-2016-17.pdf",  # borderless
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="borderless continuation pages merge the code into the title column",
+            ),
+        ),
+        "sp-2021-22-finance-property-ab.docx",  # Word, merged section rows
+        "mereford-operational-plan-2012-13-policy-performance.odt",  # LibreOffice conversion
+    ],
+)
+def test_samples_match_gold_closely(name: str) -> None:
+    parsed = parse_file(SAMPLES / name)
+    predicted = {essentials(r.to_eval()) for r in parsed.records}
+    expected = [essentials(r) for r in gold(name)]
+    found = sum(e in predicted for e in expected)
+    assert found / len(expected) >= 0.8, (name, found, len(expected))
+    assert len(predicted - set(expected)) <= 2
+
+
+def test_agenda_pack_reads_only_the_appendix_table() -> None:
+    parsed = parse_file(SAMPLES / "south-cambs-policy-performance-portfolio-holder-2010-03-11.pdf")
+    first = parsed.records[0]
+    assert (first.code, first.title, first.page, first.kind) == (
+        "C4",
+        "Monthly Corporate Brief",
+        3,
+        "indicator",
+    )
+    assert [o.text for o in first.officers] == ["Georgina Hayward"]
+    assert first.section[-2:] == [
+        "Aim : Communications",
+        "Approach : Internal communication systems",
+    ]
+    assert {r.page for r in parsed.records} <= {3, 4, 5, 6, 7}
+    assert len(parsed.records) == 77
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("31-Dec-12", ["2012-12-31"]),
+        ("Sept 2010", ["2010-09-30"]),
+        ("Mar 11", ["2011-03-31"]),
+        ("7 th March 2017", ["2017-03-07"]),
+        ("end June 2017", ["2017-06-30"]),
+        ("(1) Apr 2010 (2) May 2010 (3) Jun 2010", ["2010-04-30", "2010-05-31", "2010-06-30"]),
+        ("April 2017 September 2017 September 2017", ["2017-04-30", "2017-09-30"]),
+        ("15/10/2017", ["2017-10-15"]),
+        ("Mar 2011 (all)", ["2011-03-31"]),
+        ("Q3 2019/20", ["2019-12-31"]),
+        ("Ongoing", []),
+        ("TBC", []),
+        ("2016 - 2017", []),
+        ("2016/2017", []),
+    ],
+)
+def test_deadlines(text: str, expected: list[str]) -> None:
+    assert [d.isoformat() for d in DeadlineParser().parse(text)] == expected
+
+
+def test_deadline_parser_returns_dates() -> None:
+    assert DeadlineParser().parse("August 2017 (or sooner)") == [dt.date(2017, 8, 31)]
