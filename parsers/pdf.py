@@ -264,6 +264,13 @@ def _column(x: float, lefts: list[float]) -> int:
     return index
 
 
+def _paragraph(line: Line, page: pdfplumber.page.Page) -> Paragraph:
+    """Text outside any table, kept with its place on the page."""
+    return Paragraph(
+        line.text, page=page.page_number, bbox=(line.x0, line.top, line.x1, line.bottom)
+    )
+
+
 def rows_merge(rows: list[GridRow]) -> list[str]:
     """Several header lines read as one header row."""
     width = max(len(r.cells) for r in rows)
@@ -298,11 +305,7 @@ def page_blocks(
             blocks.append(
                 (
                     line.top,
-                    Paragraph(
-                        line.text,
-                        page=page.page_number,
-                        bbox=(line.x0, line.top, line.x1, line.bottom),
-                    ),
+                    _paragraph(line, page),
                 )
             )
     else:
@@ -311,7 +314,7 @@ def page_blocks(
         if found:
             start, header_end, columns = found
             for line in lines[:start]:
-                blocks.append((line.top, Paragraph(line.text, page=page.page_number)))
+                blocks.append((line.top, _paragraph(line, page)))
             rows = borderless_rows(page, lines[start:header_end], columns)
             rows = (
                 [
@@ -347,18 +350,8 @@ def page_blocks(
                 )
             )
         else:
-            columns = None
             for line in lines:
-                blocks.append(
-                    (
-                        line.top,
-                        Paragraph(
-                            line.text,
-                            page=page.page_number,
-                            bbox=(line.x0, line.top, line.x1, line.bottom),
-                        ),
-                    )
-                )
+                blocks.append((line.top, _paragraph(line, page)))
     return [block for _, block in sorted(blocks, key=lambda item: item[0])], columns
 
 

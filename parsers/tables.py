@@ -226,7 +226,6 @@ class RecordBuilder:
     """Turns understood rows and indicator lines into records with their fields."""
 
     deadlines: DeadlineParser = field(default_factory=DeadlineParser)
-    join_lines: str = " "
 
     def from_row(
         self, row: GridRow, header: Header, table: GridTable, context: Context

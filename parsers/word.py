@@ -44,8 +44,9 @@ def _check_package(path: Path) -> None:
             for name in ("word/document.xml", "[Content_Types].xml"):
                 if name in archive.namelist():
                     with archive.open(name) as handle:
-                        if b"<!DOCTYPE" in handle.read(4096) or b"<!ENTITY" in handle.read(4096):
-                            raise ParseError("Word document declares XML entities; refusing it")
+                        head = handle.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise ParseError("Word document declares XML entities; refusing it")
     except zipfile.BadZipFile as error:
         raise ParseError(f"not a readable Word document ({error})") from error
 
@@ -102,8 +103,6 @@ def iter_blocks(document: DocxDocument) -> Iterator[Block]:
         elif isinstance(element, CT_Tbl):
             grid = _grid(Table(element, document))
             rows = [GridRow(cells, index=i) for i, cells in enumerate(grid)]
-            for row in rows:
-                row.bbox = None
             yield GridTable(rows, index=table_index, continues_previous=True)
             table_index += 1
 
@@ -119,9 +118,6 @@ def parse_docx(path: Path) -> ParsedDocument:
     parsed = ParsedDocument(parser="docx", parser_version=PARSER_VERSION, facts=facts)
     parsed.tables_seen = sum(isinstance(b, GridTable) for b in blocks)
     parsed.records = records_from_blocks(blocks)
-    for record in parsed.records:
-        record.page = None
-        record.paragraph_index = record.paragraph_index
     if not parsed.records:
         parsed.problems.append(Problem("no action or indicator tables found"))
     return parsed

@@ -14,7 +14,6 @@ PHRASES: list[tuple[re.Pattern[str], Status]] = [
     (re.compile(r"^\W*amber\b|\bamber\W*$", re.I), "amber"),
     (re.compile(r"^\W*green\b|\bgreen\W*$", re.I), "green"),
     (re.compile(r"^\W*gr[ae]y\b|\bgr[ae]y\W*$", re.I), "grey"),
-    (re.compile(r"^\W*[RAG]\W*$"), "red"),
 ]
 LETTERS: dict[str, Status] = {"R": "red", "A": "amber", "G": "green"}
 
@@ -28,7 +27,7 @@ def normalise_status(text: str | None) -> Status | None:
         return None
     if cleaned.upper() in LETTERS:
         return LETTERS[cleaned.upper()]
-    for pattern, status in PHRASES[:-1]:
+    for pattern, status in PHRASES:
         if pattern.search(cleaned):
             return status
     return None
