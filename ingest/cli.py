@@ -16,6 +16,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
+from corpus.export import (
+    OCCURRENCE_COLUMNS,
+    REGISTER_COLUMNS,
+    occurrence_rows,
+    register_rows,
+    write_csv,
+)
+from corpus.matching import MatchSettings
+from corpus.register import run_matching
 from ingest.batch import BatchReport, BatchSettings, run_batch
 from ingest.report import describe_parsed, store_status
 from ingest.settings import AppContext
@@ -233,20 +242,79 @@ def upgrade(app: AppContext) -> None:
     click.echo("database is up to date")
 
 
-def _not_yet(name: str) -> click.Command:
-    @click.command(
-        name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
-    )
-    def command() -> None:
-        click.echo(f"councilreg {name}: not yet available", err=True)
-        sys.exit(2)
+@main.command()
+@click.option("--council", help="Match this council only (default: every council).")
+@click.option(
+    "--auto",
+    type=click.FloatRange(0, 1),
+    default=MatchSettings.auto,
+    show_default=True,
+    help="Link automatically at or above this score.",
+)
+@click.option(
+    "--review",
+    "review_at",
+    type=click.FloatRange(0, 1),
+    default=MatchSettings.review,
+    show_default=True,
+    help="Queue for review at or above this score.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+@_store_errors
+def match(
+    app: AppContext, council: str | None, auto: float, review_at: float, as_json: bool
+) -> None:
+    """Link unmatched records to canonical items across years; print auto, pending and new counts."""
+    if review_at > auto:
+        raise click.BadParameter("--review must not be above --auto", param_hint="--review")
+    settings = MatchSettings(auto=auto, review=review_at, workers=-1)
+    with app.sessions() as session:
+        summaries = run_matching(session, settings, council=council, all_councils=council is None)
+    if as_json:
+        click.echo(json.dumps([s.__dict__ for s in summaries], indent=2))
+        return
+    if not summaries:
+        click.echo("nothing to match: no documents stored yet")
+    for summary in summaries:
+        counts = summary.counts
+        click.echo(
+            f"{summary.council or '(council unknown)'}: {counts['auto']} auto, "
+            f"{counts['pending']} pending review, {counts['new']} new"
+        )
 
-    command.help = f"{name.capitalize()} (not yet available)."
-    return command
 
-
-for _name in ("match", "review", "export"):
-    main.add_command(_not_yet(_name))
+@main.command()
+@click.argument("target", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--occurrences", is_flag=True, help="One row per record instead of one per item.")
+@click.option("--council", help="Only this council.")
+@click.option("--excel", is_flag=True, help="Start the file with a BOM so Excel reads UTF-8.")
+@pass_app
+@_store_errors
+def export(
+    app: AppContext, target: Path, occurrences: bool, council: str | None, excel: bool
+) -> None:
+    """Write the register (or every occurrence) as CSV to TARGET ('-' for stdout)."""
+    columns = OCCURRENCE_COLUMNS if occurrences else REGISTER_COLUMNS
+    encoding = "utf-8-sig" if excel else "utf-8"
+    with app.sessions() as session:
+        rows = occurrence_rows(session, council) if occurrences else register_rows(session, council)
+        if str(target) == "-":
+            count = write_csv(rows, columns, sys.stdout)
+        else:
+            partial = target.with_name(f".{target.name}.partial")
+            try:
+                with partial.open("w", newline="", encoding=encoding) as stream:
+                    count = write_csv(rows, columns, stream)
+                partial.replace(target)
+            except OSError as error:
+                partial.unlink(missing_ok=True)
+                raise click.ClickException(
+                    f"cannot write {target}: {error.strerror or error}"
+                ) from error
+    if str(target) != "-":
+        what = "occurrences" if occurrences else "canonical items"
+        click.echo(f"wrote {count} {what} to {target}", err=True)
 
 
 if __name__ == "__main__":

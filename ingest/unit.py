@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import AuditEvent, Document, Record
+from models import AuditEvent, Decision, Document, Link, Record
 from parsers import MEDIA_TYPES, PARSER_VERSION, ParsedDocument, ParseError, parse_file, sniff
 from parsers.councils import infer_council
 from parsers.periods import Period, find_date, infer_period
@@ -147,6 +147,51 @@ def _records(parsed: ParsedDocument) -> list[Record]:
     ]
 
 
+def _identity(record: Record) -> tuple[object, ...]:
+    return (record.kind, record.code_key, " ".join(record.title.lower().split()))
+
+
+def _position(record: Record) -> tuple[object, ...]:
+    return (record.kind, record.table_index, record.row_index, record.paragraph_index)
+
+
+def carry_over(session: Session, document: Document, fresh: list[Record]) -> None:
+    """Move links and reviewer decisions from a document's old records to its re-parsed ones.
+
+    A new parser version re-reads a stored document; the register must not lose what was
+    matched and judged. An old record passes its link to the new record with the same
+    kind, code and title, else to the one at the same place in the same table.
+    """
+    old = [record for record in document.records if record.link is not None]
+    if not old:
+        return
+    for record in fresh:
+        record.document = document
+    session.flush()
+    by_identity: dict[tuple[object, ...], list[Record]] = {}
+    by_position: dict[tuple[object, ...], list[Record]] = {}
+    for record in fresh:
+        by_identity.setdefault(_identity(record), []).append(record)
+        by_position.setdefault(_position(record), []).append(record)
+    taken: set[int] = set()
+    for record in old:
+        candidates = by_identity.get(_identity(record), []) + by_position.get(_position(record), [])
+        heir = next((c for c in candidates if c.id not in taken), None)
+        if heir is None:
+            continue
+        taken.add(heir.id)
+        session.execute(update(Link).where(Link.record_id == record.id).values(record_id=heir.id))
+        session.execute(
+            update(Decision).where(Decision.record_id == record.id).values(record_id=heir.id)
+        )
+        session.execute(
+            update(Decision)
+            .where(Decision.other_record_id == record.id)
+            .values(other_record_id=heir.id)
+        )
+    session.expire_all()
+
+
 def store_parsed(
     sessions: sessionmaker[Session],
     path: Path,
@@ -182,7 +227,10 @@ def store_parsed(
         if failure:
             problems.insert(0, failure)
         document.problems = problems
-        document.records = _records(parsed) if parsed and failure is None else []
+        fresh = _records(parsed) if parsed and failure is None else []
+        if existing is not None and fresh:
+            carry_over(session, existing, fresh)
+        document.records = fresh
         if failure:
             document.status = "failed"
         else:

@@ -187,7 +187,8 @@ class Decision(Timestamped, Base):
     """A reviewer's judgement: a constraint every later matching run respects.
 
     verdict is `same`, `different` or `move` (record → canonical item), or `dismiss`
-    for a flagged extraction. Undo sets `deleted_at`; nothing is erased.
+    for a flagged extraction. `previous` is the link as it was, so undo can put it back;
+    undo sets `deleted_at`, nothing is erased.
     """
 
     __tablename__ = "decisions"
@@ -204,6 +205,7 @@ class Decision(Timestamped, Base):
     verdict: Mapped[str] = mapped_column(String(20))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text)
+    previous: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -93,7 +93,7 @@ ROLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
         ("fallback_title", r"supporting objective|action description|^description"),
         ("measure", r"measure|milestone|kpi|success criteria|outcome"),
-        ("target", r"target|actual|outturn|estimate|ytd|\b(19|20)\d\d\s*/\s*\d\d|performance"),
+        ("target", r"target|actual|outturn|estimate|ytd|\b(19|20)\d\d\s*[/\-–]\s*\d\d|performance"),
         ("context", r"service objective|^aim|high priorit|^theme|^priority"),
     ]
 ]
@@ -106,6 +106,8 @@ OTHER_INDICATORS = re.compile(r"other performance indicators", re.I)
 INDICATOR_TAIL = re.compile(
     r"\s*(?:[.\-–]\s*)?(?:\[[^\]]*\]|\{[^}]*\}?|\(?collected\s+\w+\)?\.?)\s*$", re.I
 )
+# "NEW PI - Average time waiting …": an indicator with no code yet.
+NEW_INDICATOR = re.compile(r"^\s*NEW\s+PI\b", re.I)
 INDICATOR_TITLE = re.compile(r"^\s*(%|percentage|number|no\.|average|rate|proportion)\b", re.I)
 NUMBER = re.compile(r"^[\s£$%<>=~+\-]*\d[\d,.]*\s*%?\s*$")
 FINANCE_HEADER = re.compile(
@@ -248,7 +250,7 @@ class RecordBuilder:
         if code is None:
             code, title = split_code(_flat(title_source))
             if code is None:
-                code, title = split_numbered(_flat(title_source))
+                code, title = split_numbered(title)
                 title = re.sub(r"\s*\((?:[A-Z]\d+(?:,\s*)?)+\)\s*$", "", title)
         title = _flat(title)
         if not title and code and fallback:
@@ -269,7 +271,11 @@ class RecordBuilder:
             if r in {"title", "measure", "fallback_title", "code"} and i < len(texts)
         )
         indicators = [c for c in find_indicator_codes(everything) if code_key(code) != c.key]
-        kind = self._kind(header, code, title, texts)
+        kind = (
+            "indicator"
+            if NEW_INDICATOR.match(title_source)
+            else self._kind(header, code, title, texts)
+        )
         officers = split_officers(cell("officer"))
         return Record(
             kind=kind,
@@ -429,9 +435,10 @@ def _read_table(
         if not header.is_record_table:
             _push_sections(table.rows, table.width, context)
             return None
+        body = table.rows[header.start + header.rows :]
+        header = roles_from_content(header, body)
         if current is None or current.header.roles != header.roles or current.width != table.width:
             current = LogicalTable(header, table.width, table.index)
-        body = table.rows[header.start + header.rows :]
         _push_sections(table.rows[: header.start], table.width, context)
     elif current is not None and current.width == table.width:
         body = table.rows
@@ -468,6 +475,27 @@ def _read_table(
         if record is not None:
             records.append(record)
     return current
+
+
+def roles_from_content(header: Header, body: list[GridRow]) -> Header:
+    """A column whose header cell is blank but whose cells are mostly codes holds the codes."""
+    if "code" in header.roles:
+        return header
+    roles = list(header.roles)
+    for column, role in enumerate(roles):
+        if role is not None:
+            continue
+        values = [
+            r.texts[column].strip()
+            for r in body
+            if column < len(r.texts) and r.texts[column].strip()
+        ]
+        if len(values) >= 2 and sum(looks_like_code(v) for v in values) >= 0.6 * len(values):
+            roles[column] = "code"
+            break
+    if roles == header.roles:
+        return header
+    return Header(rows=header.rows, roles=roles, texts=header.texts, start=header.start)
 
 
 def _push_sections(rows: list[GridRow], width: int, context: Context) -> None:

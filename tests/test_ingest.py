@@ -230,13 +230,6 @@ def test_extract_names_the_file_and_reason_for_bad_input() -> None:
     )
 
 
-@pytest.mark.parametrize("command", ["match", "review", "export"])
-def test_commands_still_to_come_say_so(command: str, sqlite_url: str) -> None:
-    result = CliRunner().invoke(main, ["--database-url", sqlite_url, command])
-    assert result.exit_code == 2
-    assert f"councilreg {command}: not yet available" in result.output
-
-
 def test_bad_period_option_is_explained(sqlite_url: str) -> None:
     code, output = run_cli(sqlite_url, "ingest", "--period", "next year", str(SAMPLES))
     assert code == 2

@@ -1,0 +1,250 @@
+"""Link each period's occurrences to canonical items: block, score, assign one-to-one, decide.
+
+Pure: occurrences and items in, placements out. The register (``corpus.register``) loads
+them from the store and writes the result back. Items are never renumbered: an existing
+item keeps its key, and new items get the next keys in occurrence order, so adding a year
+months later only adds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from scipy.optimize import linear_sum_assignment
+
+from corpus.comparisons import (
+    COMPARISONS,
+    Assessment,
+    Comparison,
+    Pair,
+    assess,
+    truncation_similarity,
+)
+from corpus.occurrence import Occurrence
+
+PlacementState = Literal["new", "auto", "pending"]
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Thresholds are probabilities; both are stored with every matching run.
+
+    ``auto``: at or above, linked without review. ``review``: at or above (and below
+    ``auto``), queued with the suggested item. ``margin``: a link whose runner-up is within
+    this many log-odds is queued, however high its score.
+    """
+
+    auto: float = 0.97
+    review: float = 0.15
+    margin: float = 2.0
+    title_floor: float = 0.45
+    workers: int = 1
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "auto": self.auto,
+            "review": self.review,
+            "margin": self.margin,
+            "title_floor": self.title_floor,
+        }
+
+
+DEFAULT_SETTINGS = MatchSettings()
+
+
+@dataclass
+class Item:
+    """A canonical item as matching sees it: its members and the periods they fill."""
+
+    key: int
+    kind: str
+    members: list[Occurrence] = field(default_factory=list)
+    forbidden: set[int] = field(default_factory=set)
+
+    @property
+    def periods(self) -> set[int]:
+        return {member.period for member in self.members}
+
+    def add(self, occurrence: Occurrence) -> None:
+        self.members.append(occurrence)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one occurrence went: a new item, an item linked automatically, or a suggestion."""
+
+    occurrence: Occurrence
+    state: PlacementState
+    item: int
+    assessment: Assessment | None = None
+
+
+@dataclass
+class Register:
+    """The items of one council, growing as periods are matched."""
+
+    items: dict[int, Item] = field(default_factory=dict)
+    next_key: int = 1
+
+    def new_item(self, occurrence: Occurrence) -> Item:
+        item = Item(self.next_key, occurrence.kind, [occurrence])
+        self.items[item.key] = item
+        self.next_key += 1
+        return item
+
+
+def match(
+    occurrences: Iterable[Occurrence],
+    register: Register,
+    settings: MatchSettings = DEFAULT_SETTINGS,
+    comparisons: Sequence[Comparison] = COMPARISONS,
+) -> list[Placement]:
+    """Place unlinked occurrences period by period, oldest first, growing the register."""
+    by_period: dict[int, list[Occurrence]] = defaultdict(list)
+    for occurrence in occurrences:
+        by_period[occurrence.period].append(occurrence)
+    placements: list[Placement] = []
+    for period in sorted(by_period):
+        for kind, group in _by_kind(by_period[period]):
+            placements.extend(_place_group(group, kind, period, register, settings, comparisons))
+    return placements
+
+
+def _by_kind(occurrences: list[Occurrence]) -> Iterator[tuple[str, list[Occurrence]]]:
+    kinds: dict[str, list[Occurrence]] = defaultdict(list)
+    for occurrence in sorted(occurrences, key=lambda o: o.key):
+        kinds[occurrence.kind].append(occurrence)
+    yield from sorted(kinds.items())
+
+
+def _place_group(
+    group: list[Occurrence],
+    kind: str,
+    period: int,
+    register: Register,
+    settings: MatchSettings,
+    comparisons: Sequence[Comparison],
+) -> list[Placement]:
+    items = [
+        item for item in register.items.values() if item.kind == kind and period not in item.periods
+    ]
+    weights = link_candidates(group, items, settings, comparisons)
+    chosen = _assign(weights, group, items, settings)
+    placements = []
+    for row, occurrence in enumerate(group):
+        if row in chosen:
+            column, assessment, state = chosen[row]
+            item = items[column]
+            item.add(occurrence)
+            placements.append(Placement(occurrence, state, item.key, assessment))
+        else:
+            item = register.new_item(occurrence)
+            placements.append(Placement(occurrence, "new", item.key))
+    return placements
+
+
+def link_candidates(
+    group: list[Occurrence],
+    items: list[Item],
+    settings: MatchSettings,
+    comparisons: Sequence[Comparison] = COMPARISONS,
+) -> dict[tuple[int, int], Assessment]:
+    """Assessments for the (occurrence, item) pairs that blocking lets through.
+
+    Blocking keeps a pair when titles are at least ``title_floor`` alike (one rapidfuzz
+    ``cdist`` for the whole group against every member), or codes or cited indicators
+    agree. An item is judged by its best-scoring member.
+    """
+    members = [(column, member) for column, item in enumerate(items) for member in item.members]
+    if not group or not members:
+        return {}
+    left = [occurrence.title_norm for occurrence in group]
+    right = [member.title_norm for _, member in members]
+    similarity = (
+        process.cdist(
+            left, right, scorer=fuzz.ratio, dtype=np.uint8, workers=settings.workers
+        ).astype(np.uint16)
+        + process.cdist(
+            left, right, scorer=fuzz.token_set_ratio, dtype=np.uint8, workers=settings.workers
+        )
+    ) / 200.0
+    by_code: dict[str, list[int]] = defaultdict(list)
+    by_indicator: dict[str, list[int]] = defaultdict(list)
+    for index, (_, member) in enumerate(members):
+        if member.code_stem:
+            by_code[member.code_stem].append(index)
+        for indicator in member.indicators:
+            by_indicator[indicator].append(index)
+    assessments: dict[tuple[int, int], Assessment] = {}
+    for row, occurrence in enumerate(group):
+        candidates = set(np.flatnonzero(similarity[row] >= settings.title_floor).tolist())
+        if occurrence.code_stem:
+            candidates.update(by_code.get(occurrence.code_stem, ()))
+        for indicator in occurrence.indicators:
+            candidates.update(by_indicator.get(indicator, ()))
+        for index in candidates:
+            column, member = members[index]
+            if occurrence.key in items[column].forbidden:
+                continue
+            title = max(
+                float(similarity[row, index]),
+                truncation_similarity(occurrence.title_norm, member.title_norm),
+            )
+            found = assess(Pair(occurrence, member, title), comparisons)
+            best = assessments.get((row, column))
+            if best is None or found.weight > best.weight:
+                assessments[(row, column)] = found
+    return assessments
+
+
+def _logit(probability: float) -> float:
+    return math.log(probability / (1.0 - probability))
+
+
+def _assign(
+    assessments: dict[tuple[int, int], Assessment],
+    group: list[Occurrence],
+    items: list[Item],
+    settings: MatchSettings,
+) -> dict[int, tuple[int, Assessment, PlacementState]]:
+    """One item per occurrence and one occurrence per item, maximising total weight above the review line."""
+    floor = _logit(settings.review)
+    eligible = {pair: a for pair, a in assessments.items() if a.weight >= floor}
+    if not eligible:
+        return {}
+    cost = np.zeros((len(group), len(items)))
+    for (row, column), assessment in eligible.items():
+        cost[row, column] = -(assessment.weight - floor) - 1e-6
+    rows, columns = linear_sum_assignment(cost)
+    runner_up_for_row: dict[int, list[float]] = defaultdict(list)
+    runner_up_for_column: dict[int, list[float]] = defaultdict(list)
+    for (row, column), candidate in assessments.items():
+        runner_up_for_row[row].append(candidate.weight)
+        runner_up_for_column[column].append(candidate.weight)
+    auto = _logit(settings.auto)
+    chosen: dict[int, tuple[int, Assessment, PlacementState]] = {}
+    for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
+        if (row, column) not in eligible:
+            continue
+        assessment = eligible[(row, column)]
+        rival = max(
+            _second(runner_up_for_row[row], assessment.weight),
+            _second(runner_up_for_column[column], assessment.weight),
+        )
+        sure = assessment.weight >= auto and assessment.weight - rival >= settings.margin
+        chosen[row] = (column, assessment, "auto" if sure else "pending")
+    return chosen
+
+
+def _second(weights: list[float], best: float) -> float:
+    """The strongest weight other than ``best`` itself (one copy of it is the link)."""
+    others = sorted(weights, reverse=True)
+    if others and others[0] == best:
+        others = others[1:]
+    return others[0] if others else -math.inf

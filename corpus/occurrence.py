@@ -1,0 +1,61 @@
+"""An extracted record as matching sees it: its identity, its period and its prepared fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from corpus.normalise import (
+    code_stem,
+    content_stems,
+    is_sequence_code,
+    normalise_officer,
+    normalise_text,
+)
+from parsers.fields.codes import code_key
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """``period`` is an ordinal (the financial year's first calendar year); one per document's year."""
+
+    key: int
+    period: int
+    kind: str
+    title: str
+    title_norm: str
+    stems: frozenset[str]
+    code_key: str | None
+    code_stem: str | None
+    sequence_code: bool
+    indicators: frozenset[str]
+    officers: frozenset[str]
+    section: str
+
+    @classmethod
+    def build(
+        cls,
+        key: int,
+        period: int,
+        kind: str,
+        title: str,
+        code: str | None = None,
+        indicators: Iterable[str] = (),
+        officers: Iterable[str] = (),
+        section: Iterable[str] = (),
+    ) -> Occurrence:
+        own = code_key(code)
+        return cls(
+            key=key,
+            period=period,
+            kind=kind,
+            title=title,
+            title_norm=normalise_text(title),
+            stems=content_stems(title),
+            code_key=own,
+            code_stem=code_stem(code),
+            sequence_code=is_sequence_code(code),
+            indicators=frozenset(code_key(i) or i for i in indicators) - {own},
+            officers=frozenset(normalise_officer(o) for o in officers if o.strip()),
+            section=normalise_text(" ".join(section)),
+        )

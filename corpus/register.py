@@ -1,0 +1,223 @@
+"""The canonical register in the store: load what is linked, match what is not, write links.
+
+Matching only ever adds. Records already placed (new, auto, confirmed, pending) keep their
+place, so a re-run with nothing new changes nothing, and next year's documents join the
+items that exist without renumbering them. Reviewer decisions are constraints: a record
+is never linked to an item it was judged different from, nor to an item holding a record
+it was judged different from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy.orm import Session
+
+from corpus.matching import DEFAULT_SETTINGS, Item, MatchSettings, Placement, Register, match
+from corpus.occurrence import Occurrence
+from models import CanonicalItem, Decision, Document, Link, MatchingRun, Record
+
+# Link states that put a record in an item (pending records sit beside their suggestion).
+MEMBER_STATES = ("new", "auto", "confirmed")
+
+
+@dataclass(frozen=True)
+class MatchSummary:
+    council: str | None
+    run_id: int
+    counts: dict[str, int]
+
+
+def councils(session: Session) -> list[str | None]:
+    rows = session.scalars(select(Document.council).where(Document.status == "ok").distinct()).all()
+    return sorted(rows, key=lambda council: (council is None, council or ""))
+
+
+def run_matching(
+    session: Session,
+    settings: MatchSettings = DEFAULT_SETTINGS,
+    council: str | None = None,
+    all_councils: bool = True,
+) -> list[MatchSummary]:
+    """Match every council's unplaced records (or one council's), one transaction each."""
+    targets = [council] if council is not None or not all_councils else councils(session)
+    summaries = []
+    for target in targets:
+        summaries.append(match_council(session, target, settings))
+        session.commit()
+    return summaries
+
+
+def occurrence_of(record: Record, document: Document) -> Occurrence | None:
+    """The record as matching sees it; None when its document has no period to order it by."""
+    if document.period_start is None:
+        return None
+    return Occurrence.build(
+        key=record.id,
+        period=document.period_start.year,
+        kind=record.kind,
+        title=record.title,
+        code=record.code,
+        indicators=record.indicator_keys,
+        officers=[officer["text"] for officer in record.officers],
+        section=record.section,
+    )
+
+
+def match_council(session: Session, council: str | None, settings: MatchSettings) -> MatchSummary:
+    _lock_council(session, council)
+    run = MatchingRun(council=council, settings=settings.as_dict(), counts={})
+    session.add(run)
+    session.flush()
+    rows = session.execute(
+        select(Record, Document, Link)
+        .join(Document, Record.document_id == Document.id)
+        .outerjoin(Link, Link.record_id == Record.id)
+        .where(Document.status == "ok", _same_council(council))
+        .order_by(Document.period_start, Document.id, Record.ordinal)
+    ).all()
+    register = _load_register(session, council, [(r, d, link) for r, d, link in rows if link])
+    unplaced = [(record, document) for record, document, link in rows if link is None]
+    occurrences = []
+    undated = []
+    for record, document in unplaced:
+        occurrence = occurrence_of(record, document)
+        if occurrence is None:
+            undated.append(record)
+        else:
+            occurrences.append(occurrence)
+    placements = match(occurrences, register, settings)
+    counts = Counter(p.state for p in placements)
+    _write(session, council, run, placements, register, undated)
+    counts["new"] += len(undated)
+    run.counts = {state: counts.get(state, 0) for state in ("auto", "pending", "new")}
+    run.finished_at = dt.datetime.now(dt.UTC)
+    return MatchSummary(council, run.id, dict(run.counts))
+
+
+def _same_council(council: str | None) -> ColumnElement[bool]:
+    return Document.council.is_(None) if council is None else Document.council == council
+
+
+def _lock_council(session: Session, council: str | None) -> None:
+    """Two matchers on one council at once would link the same record twice (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"councilreg-match:{council or ''}"},
+        )
+
+
+def _load_register(
+    session: Session, council: str | None, linked: Iterable[tuple[Record, Document, Link]]
+) -> Register:
+    items = session.scalars(
+        select(CanonicalItem).where(
+            CanonicalItem.council.is_(None) if council is None else CanonicalItem.council == council
+        )
+    ).all()
+    register = Register()
+    for item in items:
+        register.items[item.id] = Item(item.id, item.kind)
+    item_of_record: dict[int, int] = {}
+    for record, document, link in linked:
+        item_id = link.canonical_item_id if link.state in MEMBER_STATES else link.suggested_item_id
+        occurrence = occurrence_of(record, document)
+        if item_id is None or item_id not in register.items:
+            continue
+        item_of_record[record.id] = item_id
+        if occurrence is not None:
+            register.items[item_id].add(occurrence)
+    for decision in session.scalars(
+        select(Decision).where(Decision.verdict == "different", Decision.deleted_at.is_(None))
+    ):
+        for item_id in (
+            decision.canonical_item_id,
+            item_of_record.get(decision.other_record_id or 0),
+        ):
+            if item_id in register.items:
+                register.items[item_id].forbidden.add(decision.record_id)
+    register.next_key = max(register.items, default=0) + 1
+    return register
+
+
+def _write(
+    session: Session,
+    council: str | None,
+    run: MatchingRun,
+    placements: list[Placement],
+    register: Register,
+    undated: list[Record],
+) -> None:
+    """New items first (in occurrence order, so ids follow the documents), then the links."""
+    real_id: dict[int, int] = {}
+    records = {
+        record.id: record
+        for record in session.scalars(
+            select(Record).where(Record.id.in_([p.occurrence.key for p in placements] or [-1]))
+        )
+    }
+    for placement in placements:
+        if placement.state == "new":
+            real_id[placement.item] = _new_item(
+                session, council, run, records[placement.occurrence.key]
+            ).id
+    for record in undated:
+        item = _new_item(session, council, run, record)
+        session.add(
+            Link(record_id=record.id, canonical_item_id=item.id, state="new", run_id=run.id)
+        )
+    for placement in placements:
+        item_id = real_id.get(placement.item, placement.item)
+        assessment = placement.assessment
+        session.add(
+            Link(
+                record_id=placement.occurrence.key,
+                canonical_item_id=None if placement.state == "pending" else item_id,
+                suggested_item_id=item_id if placement.state == "pending" else None,
+                state=placement.state,
+                score=assessment.score if assessment else None,
+                breakdown=assessment.as_breakdown() if assessment else {},
+                run_id=run.id,
+            )
+        )
+    session.flush()
+
+
+def _new_item(
+    session: Session, council: str | None, run: MatchingRun, record: Record
+) -> CanonicalItem:
+    item = CanonicalItem(
+        council=council, kind=record.kind, title=record.title, code=record.code, run_id=run.id
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def members_by_item(session: Session, item_ids: Iterable[int]) -> dict[int, list[Record]]:
+    """The records of each item, oldest period first."""
+    ids = list(item_ids)
+    found: dict[int, list[Record]] = defaultdict(list)
+    if not ids:
+        return found
+    for link, record in session.execute(
+        select(Link, Record)
+        .join(Record, Link.record_id == Record.id)
+        .join(Document, Record.document_id == Document.id)
+        .where(Link.canonical_item_id.in_(ids), Link.state.in_(MEMBER_STATES))
+        .order_by(Document.period_start, Record.id)
+    ):
+        if link.canonical_item_id is not None:
+            found[link.canonical_item_id].append(record)
+    return found
+
+
+def count_links(session: Session) -> dict[str, int]:
+    return dict(
+        session.execute(select(Link.state, func.count()).group_by(Link.state)).tuples().all()
+    )

@@ -1,0 +1,295 @@
+"""The review queue: two calls, ``pending_reviews`` and ``apply_decision``, plus ``undo``.
+
+The web UI, the console queue and the tests use only these. A pending link is claimed by
+the reviewer it is shown to, so two reviewers never judge the same record at once; claims
+expire, so an abandoned screen does not lock an item away.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from corpus.register import MEMBER_STATES, members_by_item
+from models import AuditEvent, CanonicalItem, Decision, Document, Link, Record, User
+
+Verdict = Literal["same", "different", "move"]
+VERDICTS: tuple[str, ...] = ("same", "different", "move")
+CLAIM = dt.timedelta(minutes=15)
+
+
+class ReviewError(Exception):
+    """A decision that cannot be applied; the message says why, for the reviewer."""
+
+
+@dataclass(frozen=True)
+class PendingReview:
+    link_id: int
+    record: Record
+    document: Document
+    item: CanonicalItem
+    item_record: Record | None
+    item_document: Document | None
+    score: float | None
+    breakdown: dict[str, object]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment
+
+
+def pending_reviews(
+    session: Session,
+    reviewer: User | None = None,
+    limit: int = 1,
+    council: str | None = None,
+    now: dt.datetime | None = None,
+) -> list[PendingReview]:
+    """The next pending links for ``reviewer``, claimed for them; the surest first."""
+    now = now or _now()
+    query = (
+        select(Link, Record, Document)
+        .join(Record, Link.record_id == Record.id)
+        .join(Document, Record.document_id == Document.id)
+        .where(
+            Link.state == "pending",
+            or_(
+                Link.claimed_until.is_(None),
+                Link.claimed_until < now,
+                Link.claimed_by == (reviewer.id if reviewer else None),
+            ),
+        )
+        .order_by(Link.score.desc(), Link.id)
+        .limit(limit)
+    )
+    if council is not None:
+        query = query.where(Document.council == council)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Link, skip_locked=True)
+    found = []
+    for link, record, document in session.execute(query).all():
+        if reviewer is not None:
+            link.claimed_by, link.claimed_until = reviewer.id, now + CLAIM
+        found.append(_describe(session, link, record, document))
+    session.flush()
+    return found
+
+
+def _describe(session: Session, link: Link, record: Record, document: Document) -> PendingReview:
+    item = session.get(CanonicalItem, link.suggested_item_id)
+    if item is None:
+        raise ReviewError(f"link {link.id} has no suggested item")
+    members = members_by_item(session, [item.id]).get(item.id, [])
+    latest = members[-1] if members else None
+    return PendingReview(
+        link_id=link.id,
+        record=record,
+        document=document,
+        item=item,
+        item_record=latest,
+        item_document=session.get(Document, latest.document_id) if latest else None,
+        score=link.score,
+        breakdown=dict(link.breakdown),
+    )
+
+
+def apply_decision(
+    session: Session,
+    link_id: int,
+    verdict: str,
+    reviewer: User | None,
+    target_item_id: int | None = None,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+) -> Decision:
+    """Judge a pending link: ``same`` item, ``different`` item, or ``move`` to another item.
+
+    The judgement is stored with the reviewer and the time, the link as it was is kept
+    for undo, and the record is never asked about again.
+    """
+    now = now or _now()
+    if verdict not in VERDICTS:
+        raise ReviewError(f"unknown verdict {verdict!r}; use one of {', '.join(VERDICTS)}")
+    link = session.get(Link, link_id, with_for_update=True)
+    if link is None:
+        raise ReviewError(f"there is no link {link_id}")
+    if link.state != "pending":
+        raise ReviewError(f"link {link_id} was already decided ({link.state})")
+    holder = link.claimed_by
+    claimed_until = _aware(link.claimed_until)
+    if holder and reviewer and holder != reviewer.id and claimed_until and claimed_until > now:
+        raise ReviewError("another reviewer is looking at this match")
+    record = session.get_one(Record, link.record_id)
+    suggested = link.suggested_item_id
+    previous = _snapshot(link)
+    decision = Decision(
+        record_id=record.id,
+        verdict=verdict,
+        user_id=reviewer.id if reviewer else None,
+        note=note,
+        previous=previous,
+        canonical_item_id=suggested,
+    )
+    if verdict == "same":
+        if suggested is None:
+            raise ReviewError(f"link {link_id} has no suggested item")
+        _join(session, link, record, suggested)
+    elif verdict == "move":
+        if target_item_id is None:
+            raise ReviewError("say which item to move the record to")
+        _join(session, link, record, target_item_id)
+        decision.canonical_item_id = target_item_id
+    else:
+        members = members_by_item(session, [suggested]).get(suggested, []) if suggested else []
+        decision.other_record_id = members[-1].id if members else None
+        document = session.get_one(Document, record.document_id)
+        item = CanonicalItem(
+            council=document.council, kind=record.kind, title=record.title, code=record.code
+        )
+        session.add(item)
+        session.flush()
+        link.canonical_item_id, link.state = item.id, "new"
+        decision.previous = {**previous, "created_item_id": item.id}
+    link.claimed_by = link.claimed_until = None
+    session.add(decision)
+    session.flush()
+    _audit(
+        session,
+        reviewer,
+        f"decision.{verdict}",
+        link,
+        {"decision": decision.id, "item": link.canonical_item_id},
+    )
+    return decision
+
+
+def _join(session: Session, link: Link, record: Record, item_id: int) -> None:
+    """Link ``record`` into ``item_id``, unless a decision or the one-per-year rule forbids it."""
+    item = session.get(CanonicalItem, item_id)
+    if item is None:
+        raise ReviewError(f"there is no item {item_id}")
+    if item.kind != record.kind:
+        raise ReviewError(f"item {item_id} is an {item.kind}, the record is an {record.kind}")
+    members = members_by_item(session, [item_id]).get(item_id, [])
+    member_ids = [member.id for member in members]
+    document = session.get_one(Document, record.document_id)
+    period = document.period_label
+    for member in members:
+        member_document = session.get_one(Document, member.document_id)
+        if period is not None and member_document.period_label == period:
+            raise ReviewError(
+                f"item {item_id} already has a record for {period} "
+                f"({member_document.file_name}); an item appears once a year"
+            )
+    against = session.scalars(
+        select(Decision).where(
+            Decision.verdict == "different",
+            Decision.deleted_at.is_(None),
+            or_(
+                and_(Decision.record_id == record.id, Decision.canonical_item_id == item_id),
+                and_(
+                    Decision.record_id == record.id,
+                    Decision.other_record_id.in_(member_ids or [-1]),
+                ),
+                and_(
+                    Decision.record_id.in_(member_ids or [-1]),
+                    Decision.other_record_id == record.id,
+                ),
+            ),
+        )
+    ).first()
+    if against is not None:
+        raise ReviewError(
+            f"a reviewer judged this record different from item {item_id} (decision {against.id})"
+        )
+    link.canonical_item_id, link.state = item_id, "confirmed"
+
+
+def _snapshot(link: Link) -> dict[str, object]:
+    return {
+        "state": link.state,
+        "canonical_item_id": link.canonical_item_id,
+        "suggested_item_id": link.suggested_item_id,
+    }
+
+
+def undo(session: Session, decision_id: int, reviewer: User | None) -> Link:
+    """Put the link back as it was before ``decision_id``; the decision stays, marked undone."""
+    decision = session.get(Decision, decision_id, with_for_update=True)
+    if decision is None or decision.deleted_at is not None:
+        raise ReviewError(f"decision {decision_id} does not exist or was already undone")
+    link = session.scalars(select(Link).where(Link.record_id == decision.record_id)).one()
+    later = session.scalars(
+        select(Decision).where(
+            Decision.record_id == decision.record_id,
+            Decision.deleted_at.is_(None),
+            Decision.id > decision.id,
+        )
+    ).first()
+    if later is not None:
+        raise ReviewError(f"undo decision {later.id} first; it was made after this one")
+    previous = decision.previous
+    created = previous.get("created_item_id")
+    link.state = str(previous["state"])
+    link.canonical_item_id = _int_or_none(previous.get("canonical_item_id"))
+    link.suggested_item_id = _int_or_none(previous.get("suggested_item_id"))
+    decision.deleted_at = _now()
+    session.flush()
+    if isinstance(created, int) and not members_by_item(session, [created]).get(created):
+        holders = session.scalars(
+            select(Link).where(
+                or_(Link.canonical_item_id == created, Link.suggested_item_id == created)
+            )
+        ).first()
+        if holders is None:
+            session.delete(session.get_one(CanonicalItem, created))
+    _audit(session, reviewer, "decision.undo", link, {"decision": decision.id})
+    session.flush()
+    return link
+
+
+def last_decision(session: Session, reviewer: User | None) -> Decision | None:
+    query = select(Decision).where(Decision.deleted_at.is_(None)).order_by(Decision.id.desc())
+    if reviewer is not None:
+        query = query.where(Decision.user_id == reviewer.id)
+    return session.scalars(query.limit(1)).first()
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def _audit(
+    session: Session, reviewer: User | None, action: str, link: Link, detail: dict[str, object]
+) -> None:
+    session.add(
+        AuditEvent(
+            actor=reviewer.name if reviewer else None,
+            action=action,
+            entity_type="record",
+            entity_id=link.record_id,
+            detail={**detail, "state": link.state},
+        )
+    )
+
+
+__all__ = [
+    "MEMBER_STATES",
+    "PendingReview",
+    "ReviewError",
+    "apply_decision",
+    "last_decision",
+    "pending_reviews",
+    "undo",
+]
