@@ -166,7 +166,8 @@ def carry_over(session: Session, document: Document, fresh: list[Record]) -> Non
     if not old:
         return
     for record in fresh:
-        record.document = document
+        record.document_id = document.id
+    session.add_all(fresh)
     session.flush()
     by_identity: dict[tuple[object, ...], list[Record]] = {}
     by_position: dict[tuple[object, ...], list[Record]] = {}

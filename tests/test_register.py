@@ -1,0 +1,253 @@
+"""The register in a real store (SQLite file and PostgreSQL): matching, review, undo, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from corpus.export import OCCURRENCE_COLUMNS, REGISTER_COLUMNS, safe_cell
+from corpus.matching import MatchSettings
+from corpus.register import run_matching
+from corpus.review import ReviewError, apply_decision, last_decision, pending_reviews, undo
+from ingest.cli import main
+from ingest.unit import IngestOptions, ingest_document
+from models import CanonicalItem, Decision, Document, Link, Record, User
+
+SERIES = (
+    "aldershire-annual-plan-monitoring-q2-2008-09.docx",
+    "aldershire-annual-plan-monitoring-q2-2009-10.pdf",
+    "aldershire-cc-cabinet-2010-12-20.pdf",
+)
+
+
+def _ingest(sessions: sessionmaker[Session], corpus: Path, names: tuple[str, ...]) -> None:
+    for name in names:
+        outcome = ingest_document(sessions, corpus / name, IngestOptions())
+        assert outcome.status in {"new", "updated"}, outcome
+
+
+def _links(sessions: sessionmaker[Session]) -> dict[int, tuple[str, int | None, int | None]]:
+    with sessions() as session:
+        return {
+            link.record_id: (link.state, link.canonical_item_id, link.suggested_item_id)
+            for link in session.scalars(select(Link))
+        }
+
+
+def _user(session: Session, name: str) -> User:
+    user = User(name=name, password_hash="not used here", role="reviewer")
+    session.add(user)
+    session.flush()
+    return user
+
+
+@pytest.fixture
+def matched(sessions: sessionmaker[Session], corpus: Path) -> sessionmaker[Session]:
+    _ingest(sessions, corpus, SERIES)
+    with sessions() as session:
+        [summary] = run_matching(session)
+    assert summary.council == "Aldershire County Council"
+    assert summary.counts["pending"] >= 3
+    return sessions
+
+
+def test_rerunning_matching_changes_nothing(matched: sessionmaker[Session]) -> None:
+    before = _links(matched)
+    with matched() as session:
+        [summary] = run_matching(session)
+    assert summary.counts == {"auto": 0, "pending": 0, "new": 0}
+    assert _links(matched) == before
+
+
+def test_a_later_year_joins_existing_items_without_renumbering(
+    sessions: sessionmaker[Session], corpus: Path
+) -> None:
+    _ingest(sessions, corpus, SERIES[:2])
+    with sessions() as session:
+        run_matching(session)
+    before = _links(sessions)
+    _ingest(sessions, corpus, SERIES[2:])
+    with sessions() as session:
+        [summary] = run_matching(session)
+        items_before = {item_id for _, item_id, _ in before.values() if item_id}
+        joined = session.scalars(
+            select(Link.canonical_item_id).where(
+                Link.record_id.not_in(list(before)), Link.state == "auto"
+            )
+        ).all()
+    after = _links(sessions)
+    assert {record: after[record] for record in before} == before
+    assert summary.counts["auto"] >= 5
+    assert set(joined) <= items_before
+
+
+def test_reviewers_never_hold_the_same_match(matched: sessionmaker[Session]) -> None:
+    with matched() as session:
+        ann, bob = _user(session, "ann"), _user(session, "bob")
+        shown_to_ann = {r.link_id for r in pending_reviews(session, ann, limit=2)}
+        shown_to_bob = {r.link_id for r in pending_reviews(session, bob, limit=50)}
+        session.commit()
+        assert len(shown_to_ann) == 2
+        assert shown_to_ann.isdisjoint(shown_to_bob)
+        link_id = next(iter(shown_to_ann))
+        with pytest.raises(ReviewError, match="another reviewer is looking at this match"):
+            apply_decision(session, link_id, "same", bob)
+
+
+def test_same_then_undo_then_different(matched: sessionmaker[Session]) -> None:
+    with matched() as session:
+        reviewer = _user(session, "ann")
+        [review] = pending_reviews(session, reviewer)
+        assert review.breakdown["fields"]
+        decision = apply_decision(session, review.link_id, "same", reviewer)
+        session.commit()
+        link = session.get_one(Link, review.link_id)
+        assert (link.state, link.canonical_item_id) == ("confirmed", review.item.id)
+        assert review.link_id not in {r.link_id for r in pending_reviews(session, reviewer, 100)}
+        assert last_decision(session, reviewer) == decision
+
+        undo(session, decision.id, reviewer)
+        session.commit()
+        assert (link.state, link.canonical_item_id, link.suggested_item_id) == (
+            "pending",
+            None,
+            review.item.id,
+        )
+        assert session.get_one(Decision, decision.id).deleted_at is not None
+
+        rejected = apply_decision(session, review.link_id, "different", reviewer)
+        session.commit()
+        assert link.state == "new"
+        assert link.canonical_item_id not in {None, review.item.id}
+        assert rejected.canonical_item_id == review.item.id
+        created = link.canonical_item_id
+
+        undo(session, rejected.id, reviewer)
+        session.commit()
+        assert session.get(CanonicalItem, created) is None, (
+            "the item made by the rejection goes with its undo"
+        )
+
+
+def test_a_different_judgement_is_respected_by_later_runs(matched: sessionmaker[Session]) -> None:
+    with matched() as session:
+        reviewer = _user(session, "ann")
+        [review] = pending_reviews(session, reviewer)
+        apply_decision(session, review.link_id, "different", reviewer)
+        session.commit()
+        record_id = review.record.id
+        # A rebuild (or a lost link) puts the record through matching again.
+        session.delete(session.scalars(select(Link).where(Link.record_id == record_id)).one())
+        session.commit()
+        run_matching(session, MatchSettings(review=0.01))
+        link = session.scalars(select(Link).where(Link.record_id == record_id)).one()
+        assert review.item.id not in {link.canonical_item_id, link.suggested_item_id}
+
+        with pytest.raises(ReviewError, match="judged this record different"):
+            link.state, link.canonical_item_id = "pending", None
+            link.suggested_item_id = review.item.id
+            session.flush()
+            apply_decision(session, link.id, "move", reviewer, target_item_id=review.item.id)
+
+
+def test_an_item_takes_one_record_a_year(matched: sessionmaker[Session]) -> None:
+    with matched() as session:
+        reviewer = _user(session, "ann")
+        [review] = pending_reviews(session, reviewer)
+        record_document = session.get_one(Document, review.record.document_id)
+        same_year_item = session.scalars(
+            select(Link.canonical_item_id)
+            .join(Record, Link.record_id == Record.id)
+            .where(
+                Record.document_id == record_document.id,
+                Record.kind == review.record.kind,
+                Link.state.in_(["new", "auto"]),
+            )
+        ).first()
+        with pytest.raises(
+            ReviewError, match=f"already has a record for {record_document.period_label}"
+        ):
+            apply_decision(session, review.link_id, "move", reviewer, target_item_id=same_year_item)
+
+
+def test_decisions_survive_a_new_parser_version(
+    matched: sessionmaker[Session], corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with matched() as session:
+        reviewer = _user(session, "ann")
+        [review] = pending_reviews(session, reviewer)
+        decision = apply_decision(session, review.link_id, "same", reviewer)
+        session.commit()
+        title, item_id, decision_id = review.record.title, review.item.id, decision.id
+    monkeypatch.setattr("ingest.unit.PARSER_VERSION", "99.0.0")
+    document = review.document.file_name
+    _ingest(matched, corpus, (Path(document).name,))
+    with matched() as session:
+        heir = session.scalars(select(Record).where(Record.title == title)).one()
+        assert heir.id != review.record.id, "the document was parsed again"
+        link = session.scalars(select(Link).where(Link.record_id == heir.id)).one()
+        assert (link.state, link.canonical_item_id) == ("confirmed", item_id)
+        assert session.get_one(Decision, decision_id).record_id == heir.id
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+44 1234", "'+44 1234"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("KA.12", "KA.12"),
+        (3, 3),
+    ],
+)
+def test_cells_a_spreadsheet_would_run_are_neutralised(cell: object, written: object) -> None:
+    assert safe_cell(cell) == written
+
+
+def test_match_and_export_commands(corpus: Path, tmp_path: Path, sqlite_url: str) -> None:
+    runner = CliRunner()
+    base = ["--database-url", sqlite_url]
+    assert runner.invoke(main, [*base, "ingest", *(str(corpus / n) for n in SERIES)]).exit_code == 0
+    result = runner.invoke(main, [*base, "match"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Aldershire County Council: ")
+    assert " auto, " in result.output and " pending review, " in result.output
+
+    register = tmp_path / "register.csv"
+    result = runner.invoke(main, [*base, "export", str(register), "--excel"])
+    assert result.exit_code == 0, result.output
+    raw = register.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert tuple(rows[0]) == REGISTER_COLUMNS
+    assert all(row["canonical_id"].startswith("CR-") for row in rows)
+    assert any(row["periods"] == "2008/09; 2009/10; 2010/11" for row in rows)
+
+    occurrences = tmp_path / "occurrences.csv"
+    assert runner.invoke(main, [*base, "export", "--occurrences", str(occurrences)]).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(occurrences.read_text(encoding="utf-8"))))
+    assert tuple(rows[0]) == OCCURRENCE_COLUMNS
+    assert {row["link_state"] for row in rows} == {"new", "auto", "pending"}
+    assert all(row["suggested_canonical_id"] for row in rows if row["link_state"] == "pending")
+
+
+def test_export_to_a_folder_that_does_not_exist_says_so(sqlite_url: str, tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "register.csv"
+    result = CliRunner().invoke(main, ["--database-url", sqlite_url, "export", str(target)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot write {target}: No such file or directory\n"
+
+
+def test_match_refuses_a_review_threshold_above_auto(sqlite_url: str) -> None:
+    result = CliRunner().invoke(
+        main, ["--database-url", sqlite_url, "match", "--auto", "0.5", "--review", "0.9"]
+    )
+    assert result.exit_code == 2
+    assert "--review must not be above --auto" in result.output
