@@ -22,7 +22,12 @@ from corpus.matching import MatchSettings, Register, match
 from corpus.occurrence import Occurrence
 
 ROOT = Path(__file__).resolve().parents[1]
-SWAPS = {"deliver": "implement", "ensure": "make sure", "review": "carry out a review of", "develop": "prepare"}
+SWAPS = {
+    "deliver": "implement",
+    "ensure": "make sure",
+    "review": "carry out a review of",
+    "develop": "prepare",
+}
 
 
 def corpus_titles(corpus: Path) -> list[str]:
@@ -93,7 +98,9 @@ def councilreg(settings: MatchSettings) -> Callable[[list[Occurrence]], int]:
     return run
 
 
-def measure(name: str, method: Callable[[list[Occurrence]], int], councils: list[list[Occurrence]]) -> float:
+def measure(
+    name: str, method: Callable[[list[Occurrence]], int], councils: list[list[Occurrence]]
+) -> float:
     started = time.perf_counter()
     items = sum(method(council) for council in councils)
     elapsed = time.perf_counter() - started
@@ -111,14 +118,20 @@ def main() -> None:
     rng = random.Random(7)
     titles = corpus_titles(args.corpus)
     started = time.perf_counter()
-    councils = [synthetic_council(c, args.years, args.items, titles, rng) for c in range(args.councils)]
+    councils = [
+        synthetic_council(c, args.years, args.items, titles, rng) for c in range(args.councils)
+    ]
     occurrences = sum(len(c) for c in councils)
-    print(f"{occurrences} occurrences in {args.councils} councils, built in {time.perf_counter() - started:.1f} s")
+    print(
+        f"{occurrences} occurrences in {args.councils} councils, built in {time.perf_counter() - started:.1f} s"
+    )
     baseline = measure("baseline: exact code", exact_code, councils)
     ours = measure("councilreg match", councilreg(MatchSettings(workers=-1)), councils)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"councilreg / baseline time: {ours / baseline:.1f}x")
-    print(f"peak memory: {peak_mb:.0f} MB (target < 2048 MB); time target < 60 s: {'met' if ours < 60 else 'MISSED'}")
+    print(
+        f"peak memory: {peak_mb:.0f} MB (target < 2048 MB); time target < 60 s: {'met' if ours < 60 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ have to fit in memory.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -180,6 +181,24 @@ def register_rows(session: Session, council: str | None = None) -> Iterator[dict
             "occurrences": summary.count,
             "pending": "yes" if summary.pending else "no",
         }
+
+
+def csv_chunks(
+    rows: Iterator[dict[str, Any]], columns: tuple[str, ...], bom: bool = False
+) -> Iterator[str]:
+    """The CSV as text chunks, for streaming over HTTP."""
+    buffer = io.StringIO()
+    if bom:
+        buffer.write("\ufeff")
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for index, row in enumerate(rows, start=1):
+        writer.writerow({key: safe_cell(value) for key, value in row.items()})
+        if index % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def write_csv(rows: Iterator[dict[str, Any]], columns: tuple[str, ...], stream: IO[str]) -> int:

@@ -8,10 +8,11 @@ expire, so an abandoned screen does not lock an item away.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from corpus.register import MEMBER_STATES, members_by_item
@@ -55,8 +56,12 @@ def pending_reviews(
     limit: int = 1,
     council: str | None = None,
     now: dt.datetime | None = None,
+    skip: Collection[int] = (),
 ) -> list[PendingReview]:
-    """The next pending links for ``reviewer``, claimed for them; the surest first."""
+    """The next pending links for ``reviewer``, claimed for them; the surest first.
+
+    ``skip`` holds links the reviewer passed over, so the queue moves on.
+    """
     now = now or _now()
     query = (
         select(Link, Record, Document)
@@ -75,6 +80,8 @@ def pending_reviews(
     )
     if council is not None:
         query = query.where(Document.council == council)
+    if skip:
+        query = query.where(Link.id.not_in(list(skip)))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Link, skip_locked=True)
     found = []
@@ -84,6 +91,24 @@ def pending_reviews(
         found.append(_describe(session, link, record, document))
     session.flush()
     return found
+
+
+def release(session: Session, link_id: int, reviewer: User | None) -> None:
+    """Give a claimed link back to the queue (the reviewer skipped it)."""
+    link = session.get(Link, link_id)
+    if (
+        link is not None
+        and link.state == "pending"
+        and (reviewer is None or link.claimed_by == reviewer.id)
+    ):
+        link.claimed_by = link.claimed_until = None
+        session.flush()
+
+
+def pending_count(session: Session) -> int:
+    return (
+        session.scalar(select(func.count()).select_from(Link).where(Link.state == "pending")) or 0
+    )
 
 
 def _describe(session: Session, link: Link, record: Record, document: Document) -> PendingReview:
@@ -290,6 +315,8 @@ __all__ = [
     "ReviewError",
     "apply_decision",
     "last_decision",
+    "pending_count",
     "pending_reviews",
+    "release",
     "undo",
 ]

@@ -29,7 +29,7 @@ from ingest.batch import BatchReport, BatchSettings, run_batch
 from ingest.report import describe_parsed, store_status
 from ingest.settings import AppContext
 from ingest.unit import IngestOptions, Outcome, display_name
-from models import default_database_url
+from models import data_dir, default_database_url
 from parsers import ParseError, parse_file
 from parsers.periods import Period, parse_period_label
 
@@ -315,6 +315,62 @@ def export(
     if str(target) != "-":
         what = "occurrences" if occurrences else "canonical items"
         click.echo(f"wrote {count} {what} to {target}", err=True)
+
+
+@main.group()
+def users() -> None:
+    """People who may sign in to the review UI."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["reviewer", "admin"]), required=True)
+@click.password_option(help="Prompted for (twice) when not given.")
+@pass_app
+@_store_errors
+def users_add(app: AppContext, name: str, role: str, password: str) -> None:
+    """Add a user: reviewers review matches, admins also upload packs."""
+    from review.auth import UserError, add_user
+
+    with app.sessions.begin() as session:
+        try:
+            add_user(session, name, password, role)
+        except UserError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"added {role} {name}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--upload-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where uploaded packs are kept (default: beside the data).",
+)
+@click.option(
+    "--secure-cookies", is_flag=True, help="Send cookies over HTTPS only (behind a TLS proxy)."
+)
+@pass_app
+@_store_errors
+def review(
+    app: AppContext, host: str, port: int, upload_dir: Path | None, secure_cookies: bool
+) -> None:
+    """Serve the review web UI (sign in with a user from `councilreg users add`)."""
+    import uvicorn
+
+    from review.app import create_app
+    from review.settings import WebSettings, secret_key_in
+
+    app.sessions  # noqa: B018 - fail here, not in the server, if the store cannot open
+    settings = WebSettings(
+        database_url=app.database_url,
+        secret_key=os.environ.get("COUNCILREG_SECRET_KEY") or secret_key_in(data_dir()),
+        upload_dir=upload_dir or data_dir() / "uploads",
+        https_only=secure_cookies,
+    )
+    click.echo(f"councilreg review UI on http://{host}:{port}/", err=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 if __name__ == "__main__":

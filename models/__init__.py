@@ -11,7 +11,7 @@ from models.schema import (
     Record,
     User,
 )
-from models.store import default_database_url, make_engine, open_store, upgrade
+from models.store import data_dir, default_database_url, make_engine, open_store, upgrade
 
 __all__ = [
     "AuditEvent",
@@ -23,6 +23,7 @@ __all__ = [
     "MatchingRun",
     "Record",
     "User",
+    "data_dir",
     "default_database_url",
     "make_engine",
     "open_store",

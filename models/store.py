@@ -21,10 +21,14 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+def data_dir() -> Path:
+    """``$XDG_DATA_HOME/councilreg`` (``~/.local/share/councilreg`` by default)."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "councilreg"
+
+
 def default_database_url() -> str:
-    """``$XDG_DATA_HOME/councilreg/councilreg.sqlite3`` (``~/.local/share/...`` by default)."""
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return f"sqlite:///{base / 'councilreg' / 'councilreg.sqlite3'}"
+    """``$XDG_DATA_HOME/councilreg/councilreg.sqlite3``."""
+    return f"sqlite:///{data_dir() / 'councilreg.sqlite3'}"
 
 
 def normalise_url(url: str) -> str:

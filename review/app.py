@@ -1,0 +1,110 @@
+"""The review web app: routes, sessions, CSRF, plain error pages.
+
+``create_app`` builds it from resolved settings; ``councilreg review`` serves it with uvicorn.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from asgi_csrf import asgi_csrf
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp
+
+from ingest.uploads import UploadJobs
+from models import open_store
+from review import views
+from review.settings import WebSettings
+
+HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
+
+ROUTES = [
+    Route("/login", views.login, methods=["GET", "POST"]),
+    Route("/logout", views.logout, methods=["POST"]),
+    Route("/", views.home),
+    Route("/queue", views.queue),
+    Route("/queue.json", views.queue),
+    Route("/queue/decide", views.decide, methods=["POST"]),
+    Route("/queue/undo", views.undo_last, methods=["POST"]),
+    Route("/items", views.items),
+    Route("/items.json", views.items),
+    Route("/items/{item_id:int}", views.item),
+    Route("/items/{item_id:int}.json", views.item),
+    Route("/records/{record_id:int}/source.png", views.record_source),
+    Route("/records/{record_id:int}/page.png", views.record_page),
+    Route("/export/register.csv", views.export_register),
+    Route("/export/occurrences.csv", views.export_occurrences),
+    Route("/upload", views.upload, methods=["GET", "POST"]),
+    Route("/upload.json", views.upload, methods=["GET", "POST"]),
+    Route("/uploads/{job_id}", views.upload_status),
+    Route("/uploads/{job_id}.json", views.upload_status),
+    Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+]
+POST_PATHS = {r.path for r in ROUTES if isinstance(r, Route) and r.methods and "POST" in r.methods}
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    return _plain(request, error.status_code, error.detail)
+
+
+async def _server_error(request: Request, error: Exception) -> Response:
+    log.exception("unexpected error on %s", request.url.path, exc_info=error)
+    return _plain(
+        request, 500, "Something went wrong on the server; it has been logged. Try again."
+    )
+
+
+def _plain(request: Request, status: int, message: str) -> Response:
+    if views.wants_json(request):
+        return JSONResponse({"error": message}, status_code=status)
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "status": status,
+            "message": message,
+            "user": getattr(request.state, "user", None),
+            "csrftoken": request.scope["csrftoken"](),
+        },
+        status_code=status,
+    )
+
+
+def create_app(settings: WebSettings) -> ASGIApp:
+    app = Starlette(
+        routes=ROUTES,
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie="councilreg_session",
+                max_age=12 * 3600,
+                same_site="lax",
+                https_only=settings.https_only,
+            )
+        ],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.settings = settings
+    app.state.sessions = open_store(settings.database_url)
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.jobs = UploadJobs()
+    settings.upload_dir.mkdir(parents=True, exist_ok=True)
+    return asgi_csrf(
+        app,
+        signing_secret=settings.secret_key,
+        always_protect=POST_PATHS,
+        cookie_secure=settings.https_only,
+    )

@@ -1,0 +1,507 @@
+"""Thin views: read the request, call ``corpus`` or ``ingest``, shape HTML or its JSON twin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+
+from corpus.export import (
+    OCCURRENCE_COLUMNS,
+    REGISTER_COLUMNS,
+    canonical_id,
+    csv_chunks,
+    occurrence_rows,
+    parse_canonical_id,
+    register_rows,
+)
+from corpus.queries import ItemFilter, facets, item_history, search_items
+from corpus.review import (
+    PendingReview,
+    ReviewError,
+    apply_decision,
+    last_decision,
+    pending_count,
+    pending_reviews,
+    release,
+    undo,
+)
+from ingest.unit import IngestOptions
+from ingest.uploads import UploadJob, UploadJobs, UploadRejected, run_upload, stage_upload
+from models import Document, Record, User
+from parsers import ParseError
+from parsers.periods import parse_period_label
+from parsers.render import render_region
+from review.auth import authenticate, may
+from review.settings import WebSettings
+
+View = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def _sessions(request: Request) -> sessionmaker[Session]:
+    return request.app.state.sessions
+
+
+def _settings(request: Request) -> WebSettings:
+    return request.app.state.settings
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.endswith(".json") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], data: Any, status: int = 200
+) -> Response:
+    """The page, or its JSON twin when the path ends in ``.json``."""
+    if wants_json(request):
+        return JSONResponse(data, status_code=status)
+    templates = request.app.state.templates
+    context = {**context, "user": request.state.user, "csrftoken": request.scope["csrftoken"]()}
+    return templates.TemplateResponse(request, template, context, status_code=status)
+
+
+def requires(action: str) -> Callable[[View], View]:
+    """Every page but login needs a signed-in user allowed to ``action``."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        async def guarded(request: Request) -> Response:
+            user = await run_in_threadpool(_current_user, request)
+            request.state.user = user
+            if user is None:
+                if wants_json(request):
+                    return JSONResponse({"error": "sign in first"}, status_code=401)
+                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            if not may(user, action):
+                raise HTTPException(403, f"your role ({user.role}) may not {action}")
+            return await view(request)
+
+        return guarded
+
+    return decorate
+
+
+def _current_user(request: Request) -> User | None:
+    user_id = request.session.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    with _sessions(request)() as session:
+        user = session.get(User, user_id)
+        return None if user is None or user.disabled else user
+
+
+async def login(request: Request) -> Response:
+    request.state.user = None
+    error = None
+    if request.method == "POST":
+        form = await request.form()
+        name, password = str(form.get("name", "")), str(form.get("password", ""))
+
+        def check() -> User | None:
+            with _sessions(request).begin() as session:
+                return authenticate(session, name, password)
+
+        user = await run_in_threadpool(check)
+        if user is not None:
+            request.session.clear()
+            request.session["user_id"] = user.id
+            target = str(request.query_params.get("next", "/queue"))
+            return RedirectResponse(
+                target if target.startswith("/") and not target.startswith("//") else "/queue",
+                status_code=303,
+            )
+        error = "That name and password do not match."
+    status = 400 if error else 200
+    return render(request, "login.html", {"error": error}, {"error": error}, status)
+
+
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@requires("review")
+async def home(request: Request) -> Response:
+    return RedirectResponse("/queue", status_code=303)
+
+
+def _record_json(record: Record | None, document: Document | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    return {
+        "record_id": record.id,
+        "kind": record.kind,
+        "code": record.code,
+        "title": record.title,
+        "deadline_text": record.deadline_text,
+        "deadlines": record.deadlines,
+        "officers": [o["text"] for o in record.officers],
+        "status": record.status,
+        "status_text": record.status_text,
+        "page": record.page,
+        "section": record.section,
+        "file": document.file_name if document else None,
+        "period": document.period_label if document else None,
+        "council": document.council if document else None,
+        "source": f"/records/{record.id}/source.png" if record.page and record.bbox else None,
+        "cells": record.cells,
+    }
+
+
+def diff_words(left: str, right: str) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+    """Words of each text marked True where they differ from the other."""
+    a, b = left.split(), right.split()
+    marks_a, marks_b = [True] * len(a), [True] * len(b)
+    for block in difflib.SequenceMatcher(
+        None, [w.lower() for w in a], [w.lower() for w in b]
+    ).get_matching_blocks():
+        for i in range(block.size):
+            marks_a[block.a + i] = marks_b[block.b + i] = False
+    return list(zip(a, marks_a, strict=True)), list(zip(b, marks_b, strict=True))
+
+
+def _review_json(review: PendingReview) -> dict[str, Any]:
+    return {
+        "link_id": review.link_id,
+        "score": review.score,
+        "breakdown": review.breakdown,
+        "record": _record_json(review.record, review.document),
+        "item": {
+            "id": canonical_id(review.item.id),
+            "title": review.item.title,
+            "latest": _record_json(review.item_record, review.item_document),
+        },
+    }
+
+
+@requires("review")
+async def queue(request: Request) -> Response:
+    user: User = request.state.user
+    skipped = [int(i) for i in request.session.get("skipped", []) if isinstance(i, int)]
+
+    def load() -> tuple[PendingReview | None, int, bool]:
+        with _sessions(request).begin() as session:
+            found = pending_reviews(session, user, limit=1, skip=skipped)
+            return (
+                (found[0] if found else None),
+                pending_count(session),
+                last_decision(session, user) is not None,
+            )
+
+    review, remaining, can_undo = await run_in_threadpool(load)
+    data = {
+        "pending": remaining,
+        "review": _review_json(review) if review else None,
+        "can_undo": can_undo,
+    }
+    context: dict[str, Any] = {"review": review, "pending": remaining, "can_undo": can_undo}
+    if review is not None:
+        left, right = diff_words(
+            review.record.title, review.item_record.title if review.item_record else ""
+        )
+        context.update(
+            left_title=left, right_title=right, fields=review.breakdown.get("fields", {})
+        )
+    return render(request, "queue.html", context, data)
+
+
+@requires("review")
+async def decide(request: Request) -> Response:
+    user: User = request.state.user
+    form = await request.form()
+    try:
+        link_id = int(str(form.get("link_id", "")))
+    except ValueError:
+        raise HTTPException(400, "link_id must be a number") from None
+    verdict = str(form.get("verdict", ""))
+    if verdict == "skip":
+        request.session["skipped"] = [*request.session.get("skipped", [])[-200:], link_id]
+
+        def give_back() -> None:
+            with _sessions(request).begin() as session:
+                release(session, link_id, user)
+
+        await run_in_threadpool(give_back)
+        return _after_decision(request, {"skipped": link_id})
+    target_text = str(form.get("target", "")).strip()
+    target = parse_canonical_id(target_text) if target_text else None
+    if verdict == "move" and target is None:
+        raise HTTPException(400, "say which item to link to, e.g. CR-000042")
+
+    def apply() -> int:
+        with _sessions(request).begin() as session:
+            return apply_decision(session, link_id, verdict, user, target_item_id=target).id
+
+    try:
+        decision_id = await run_in_threadpool(apply)
+    except ReviewError as error:
+        raise HTTPException(409, str(error)) from error
+    return _after_decision(request, {"decision": decision_id, "verdict": verdict})
+
+
+def _after_decision(request: Request, data: dict[str, Any]) -> Response:
+    if wants_json(request):
+        return JSONResponse(data)
+    return RedirectResponse("/queue", status_code=303)
+
+
+@requires("review")
+async def undo_last(request: Request) -> Response:
+    user: User = request.state.user
+
+    def revert() -> dict[str, Any]:
+        with _sessions(request).begin() as session:
+            decision = last_decision(session, user)
+            if decision is None:
+                raise ReviewError("there is no decision of yours to undo")
+            link = undo(session, decision.id, user)
+            link.claimed_by, link.claimed_until = (
+                user.id,
+                dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15),
+            )
+            return {"undone": decision.id, "link_id": link.id}
+
+    try:
+        data = await run_in_threadpool(revert)
+    except ReviewError as error:
+        raise HTTPException(409, str(error)) from error
+    request.session["skipped"] = [
+        i for i in request.session.get("skipped", []) if i != data["link_id"]
+    ]
+    return _after_decision(request, data)
+
+
+def _item_filter(request: Request) -> ItemFilter:
+    params = request.query_params
+    return ItemFilter(
+        text=params.get("q", "")[:200],
+        council=params.get("council", "")[:200],
+        period=params.get("period", "")[:20],
+        status=params.get("status", "")[:20],
+        officer=params.get("officer", "")[:200],
+        code=params.get("code", "")[:100],
+    )
+
+
+@requires("review")
+async def items(request: Request) -> Response:
+    wanted = _item_filter(request)
+
+    def load() -> tuple[list[Any], dict[str, list[str]]]:
+        with _sessions(request)() as session:
+            return search_items(session, wanted), facets(session)
+
+    rows, menus = await run_in_threadpool(load)
+    data = {
+        "filter": wanted.as_dict(),
+        "items": [
+            {
+                "id": canonical_id(row.item.id),
+                "council": row.item.council,
+                "kind": row.item.kind,
+                "code": row.latest.code if row.latest else row.item.code,
+                "title": row.latest.title if row.latest else row.item.title,
+                "periods": row.periods,
+                "status": row.latest.status if row.latest else None,
+                "occurrences": row.occurrences,
+            }
+            for row in rows
+        ],
+    }
+    return render(request, "items.html", {"rows": rows, "wanted": wanted, "menus": menus}, data)
+
+
+@requires("review")
+async def item(request: Request) -> Response:
+    item_id = int(request.path_params["item_id"])
+
+    def load() -> Any:
+        with _sessions(request)() as session:
+            return item_history(session, item_id)
+
+    history = await run_in_threadpool(load)
+    if history is None:
+        raise HTTPException(404, f"there is no item {canonical_id(item_id)}")
+    data = {
+        "id": canonical_id(history.item.id),
+        "council": history.item.council,
+        "kind": history.item.kind,
+        "occurrences": [
+            {
+                **(_record_json(o.record, o.document) or {}),
+                "link_state": o.link.state,
+                "score": o.link.score,
+            }
+            for o in history.occurrences
+        ],
+        "pending": [_record_json(o.record, o.document) for o in history.pending],
+        "decisions": [
+            {
+                "id": d.id,
+                "verdict": d.verdict,
+                "record_id": d.record_id,
+                "by": u.name if u else None,
+                "at": d.created_at.isoformat(),
+                "undone": d.deleted_at is not None,
+            }
+            for d, u in history.decisions
+        ],
+        "audit": [
+            {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "record_id": e.entity_id}
+            for e in history.audit
+        ],
+    }
+    return render(
+        request, "item.html", {"history": history, "cid": canonical_id(history.item.id)}, data
+    )
+
+
+def _source(request: Request, crop: bool) -> Response:
+    record_id = int(request.path_params["record_id"])
+    with _sessions(request)() as session:
+        record = session.get(Record, record_id)
+        document = session.get(Document, record.document_id) if record else None
+    if record is None or document is None or not record.page or not document.source_path:
+        raise HTTPException(404, "this record has no page to show")
+    if document.media_type != "application/pdf":
+        raise HTTPException(
+            404, "only PDF records have a page picture; the table row is on the item page"
+        )
+    bbox = tuple(record.bbox) if crop and record.bbox else None
+    try:
+        png = render_region(Path(document.source_path), record.page, bbox)
+    except ParseError as error:
+        raise HTTPException(404, str(error)) from error
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@requires("review")
+async def record_source(request: Request) -> Response:
+    return await run_in_threadpool(_source, request, True)
+
+
+@requires("review")
+async def record_page(request: Request) -> Response:
+    return await run_in_threadpool(_source, request, False)
+
+
+def _csv(request: Request, occurrences: bool) -> Response:
+    session = _sessions(request)()
+    columns = OCCURRENCE_COLUMNS if occurrences else REGISTER_COLUMNS
+    rows = occurrence_rows(session) if occurrences else register_rows(session)
+    name = "occurrences.csv" if occurrences else "register.csv"
+    return StreamingResponse(
+        csv_chunks(rows, columns, bom=request.query_params.get("excel") == "1"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        background=BackgroundTask(session.close),
+    )
+
+
+@requires("review")
+async def export_register(request: Request) -> Response:
+    return _csv(request, occurrences=False)
+
+
+@requires("review")
+async def export_occurrences(request: Request) -> Response:
+    return _csv(request, occurrences=True)
+
+
+UPLOAD_FIELDS = ("council", "committee", "meeting_date", "period")
+
+
+def _upload_options(form: dict[str, str], settings: WebSettings) -> IngestOptions:
+    """The form's fields as ingest options; a wrong field is a 400 that names it."""
+    period = parse_period_label(form["period"]) if form["period"] else None
+    if form["period"] and period is None:
+        raise UploadRejected(
+            f"period {form['period']!r} is not a financial year; write it like 2017/18"
+        )
+    meeting: dt.date | None = None
+    if form["meeting_date"]:
+        try:
+            meeting = dt.date.fromisoformat(form["meeting_date"])
+        except ValueError:
+            raise UploadRejected(
+                f"meeting date {form['meeting_date']!r} is not a date like 2012-03-31"
+            ) from None
+    for name in ("council", "committee"):
+        if len(form[name]) > 200:
+            raise UploadRejected(f"{name} is longer than 200 characters")
+    return IngestOptions(
+        council=form["council"] or None,
+        committee=form["committee"] or None,
+        period=period,
+        meeting_date=meeting,
+        max_file_bytes=settings.limits.max_file_bytes,
+    )
+
+
+@requires("upload")
+async def upload(request: Request) -> Response:
+    settings = _settings(request)
+    if request.method == "GET":
+        return render(
+            request, "upload.html", {"error": None, "form": {}}, {"fields": UPLOAD_FIELDS}
+        )
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > settings.limits.max_upload_bytes:
+        raise HTTPException(
+            413,
+            f"the upload is larger than the {settings.limits.max_upload_bytes // (1024 * 1024)} MB limit",
+        )
+    form = await request.form(max_files=settings.limits.max_zip_entries, max_fields=20)
+    fields = {name: str(form.get(name, "")).strip() for name in UPLOAD_FIELDS}
+    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    try:
+        options = _upload_options(fields, settings)
+        if not files:
+            raise UploadRejected("choose one or more files, or a .zip of a committee pack")
+        job: UploadJob = await run_in_threadpool(
+            stage_upload,
+            [(f.filename or "upload", f.file) for f in files],
+            settings.upload_dir,
+            settings.limits,
+        )
+    except UploadRejected as error:
+        return render(
+            request,
+            "upload.html",
+            {"error": str(error), "form": fields},
+            {"error": str(error)},
+            400,
+        )
+    finally:
+        await form.close()
+    jobs: UploadJobs = request.app.state.jobs
+    jobs.add(job)
+    task = BackgroundTask(
+        run_upload, job, _sessions(request), options, settings.batch, settings.matching
+    )
+    if wants_json(request):
+        return JSONResponse(job.as_dict(), status_code=202, background=task)
+    return RedirectResponse(f"/uploads/{job.id}", status_code=303, background=task)
+
+
+@requires("upload")
+async def upload_status(request: Request) -> Response:
+    jobs: UploadJobs = request.app.state.jobs
+    job = jobs.get(str(request.path_params["job_id"]))
+    if job is None:
+        raise HTTPException(404, "there is no such upload on this server")
+    return render(request, "upload_status.html", {"job": job}, job.as_dict())
