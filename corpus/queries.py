@@ -126,21 +126,17 @@ def item_history(session: Session, item_id: int) -> ItemHistory | None:
         .where(AuditEvent.entity_type == "record", AuditEvent.entity_id.in_(record_ids or [-1]))
         .order_by(AuditEvent.at, AuditEvent.id)
     ).all()
-    decisions = (
-        session.execute(
-            select(Decision, User)
-            .outerjoin(User, Decision.user_id == User.id)
-            .where(
-                or_(
-                    Decision.canonical_item_id == item_id,
-                    Decision.record_id.in_(record_ids or [-1]),
-                )
+    decisions = session.execute(
+        select(Decision, User)
+        .outerjoin(User, Decision.user_id == User.id)
+        .where(
+            or_(
+                Decision.canonical_item_id == item_id,
+                Decision.record_id.in_(record_ids or [-1]),
             )
-            .order_by(Decision.id)
         )
-        .tuples()
-        .all()
-    )
+        .order_by(Decision.id)
+    ).all()
     return ItemHistory(item, members, pending, list(audit), list(decisions))
 
 

@@ -218,6 +218,4 @@ def members_by_item(session: Session, item_ids: Iterable[int]) -> dict[int, list
 
 
 def count_links(session: Session) -> dict[str, int]:
-    return dict(
-        session.execute(select(Link.state, func.count()).group_by(Link.state)).tuples().all()
-    )
+    return dict(session.execute(select(Link.state, func.count()).group_by(Link.state)).all())

@@ -57,12 +57,13 @@ def sniff(path: Path) -> str:
     if not head:
         raise ParseError("empty file (0 bytes)")
     stripped = head.lstrip()
-    if b"%PDF-" in head[:1024]:
-        return "pdf"
+    # Containers first: a zip holding a small PDF has "%PDF-" in its first kilobyte too.
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(path)
     if head.startswith(OLE_MAGIC):
         return _ole_kind(path)
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
     if stripped.startswith(b"{\\rtf"):
         return "rtf"
     lowered = stripped[:200].lower()

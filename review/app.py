@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from asgi_csrf import asgi_csrf
@@ -46,8 +48,8 @@ ROUTES = [
     Route("/export/occurrences.csv", views.export_occurrences),
     Route("/upload", views.upload, methods=["GET", "POST"]),
     Route("/upload.json", views.upload, methods=["GET", "POST"]),
-    Route("/uploads/{job_id}", views.upload_status),
     Route("/uploads/{job_id}.json", views.upload_status),
+    Route("/uploads/{job_id}", views.upload_status),
     Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
 ]
 POST_PATHS = {r.path for r in ROUTES if isinstance(r, Route) and r.methods and "POST" in r.methods}
@@ -82,8 +84,16 @@ def _plain(request: Request, status: int, message: str) -> Response:
     )
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """The store's connections close with the server."""
+    yield
+    app.state.sessions.kw["bind"].dispose()
+
+
 def create_app(settings: WebSettings) -> ASGIApp:
     app = Starlette(
+        lifespan=_lifespan,
         routes=ROUTES,
         middleware=[
             Middleware(

@@ -1,0 +1,276 @@
+"""The review UI in process: every route needs a session, CSRF is enforced, roles hold, JSON twins."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+from corpus.register import run_matching
+from ingest.unit import IngestOptions, ingest_document
+from models import Link, Record
+from review.app import ROUTES, create_app
+from review.auth import add_user
+from review.settings import WebSettings
+
+PASSWORD = "correct horse battery"
+SERIES = (
+    "aldershire-annual-plan-monitoring-q2-2008-09.docx",
+    "aldershire-annual-plan-monitoring-q2-2009-10.pdf",
+)
+
+
+@pytest.fixture
+def store(sessions: sessionmaker[Session], corpus: Path) -> sessionmaker[Session]:
+    for name in SERIES:
+        ingest_document(sessions, corpus / name, IngestOptions())
+    with sessions() as session:
+        run_matching(session)
+    with sessions.begin() as session:
+        add_user(session, "ann", PASSWORD, "reviewer")
+        add_user(session, "ada", PASSWORD, "admin")
+    return sessions
+
+
+@pytest.fixture
+def app_client(store: sessionmaker[Session], tmp_path: Path) -> Iterator[TestClient]:
+    url = store.kw["bind"].url.render_as_string(hide_password=False)
+    app = create_app(WebSettings(url, "s" * 40, tmp_path / "uploads"))
+    with TestClient(app, follow_redirects=False) as client:
+        yield client
+
+
+def sign_in(client: TestClient, name: str) -> str:
+    client.get("/login")
+    token = client.cookies["csrftoken"]
+    response = client.post("/login", data={"csrftoken": token, "name": name, "password": PASSWORD})
+    assert response.status_code == 303, response.text
+    return token
+
+
+PAGES = [
+    "/",
+    "/queue",
+    "/queue.json",
+    "/items",
+    "/items.json",
+    "/items/1",
+    "/items/1.json",
+    "/records/1/source.png",
+    "/records/1/page.png",
+    "/export/register.csv",
+    "/export/occurrences.csv",
+    "/upload",
+    "/upload.json",
+    "/uploads/x",
+    "/uploads/x.json",
+]
+
+
+def test_the_page_list_covers_every_route() -> None:
+    paths = {getattr(r, "path", "") for r in ROUTES} - {
+        "/login",
+        "/logout",
+        "/queue/decide",
+        "/queue/undo",
+        "/static",
+    }
+    templated = {
+        p.replace("/1", "/{item_id:int}", 1) if p.startswith("/items/") else p for p in PAGES
+    }
+    templated = {p.replace("/records/{item_id:int}", "/records/{record_id:int}") for p in templated}
+    templated = {
+        p.replace("/records/1", "/records/{record_id:int}").replace(
+            "/uploads/x", "/uploads/{job_id}"
+        )
+        for p in templated
+    }
+    assert paths == templated
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_needs_a_session(app_client: TestClient, path: str) -> None:
+    response = app_client.get(path)
+    if path.endswith(".json"):
+        assert (response.status_code, response.json()) == (401, {"error": "sign in first"})
+    else:
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/login?next={path}"
+
+
+def test_a_wrong_password_is_refused(app_client: TestClient) -> None:
+    app_client.get("/login")
+    response = app_client.post(
+        "/login",
+        data={
+            "csrftoken": app_client.cookies["csrftoken"],
+            "name": "ann",
+            "password": "wrong password",
+        },
+    )
+    assert response.status_code == 400
+    assert "That name and password do not match." in response.text
+    assert "councilreg_session" not in response.cookies
+
+
+def test_the_session_cookie_is_signed_httponly_and_samesite(app_client: TestClient) -> None:
+    app_client.get("/login")
+    response = app_client.post(
+        "/login",
+        data={"csrftoken": app_client.cookies["csrftoken"], "name": "ann", "password": PASSWORD},
+    )
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("councilreg_session=")
+    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+
+
+@pytest.mark.parametrize("path", ["/login", "/logout", "/queue/decide", "/queue/undo", "/upload"])
+def test_posts_without_the_csrf_token_are_refused(app_client: TestClient, path: str) -> None:
+    sign_in(app_client, "ada")
+    response = app_client.post(path, data={"link_id": "1", "verdict": "same"})
+    assert response.status_code == 403
+
+
+def test_reviewers_may_not_upload(app_client: TestClient) -> None:
+    token = sign_in(app_client, "ann")
+    assert app_client.get("/upload").status_code == 403
+    assert app_client.get("/upload.json").json() == {"error": "your role (reviewer) may not upload"}
+    response = app_client.post(
+        "/upload", data={"csrftoken": token}, files={"files": ("a.pdf", b"%PDF-1.4")}
+    )
+    assert response.status_code == 403
+
+
+def test_queue_json_twin_then_decide_and_undo(app_client: TestClient) -> None:
+    token = sign_in(app_client, "ann")
+    queue = app_client.get("/queue.json").json()
+    review = queue["review"]
+    assert queue["pending"] >= 1
+    assert set(review) == {"link_id", "score", "breakdown", "record", "item"}
+    assert review["breakdown"]["fields"]["title"]["reason"]
+    page = app_client.get("/queue")
+    assert page.status_code == 200
+    assert f'name="link_id" value="{review["link_id"]}"' in page.text
+
+    decided = app_client.post(
+        "/queue/decide",
+        data={"csrftoken": token, "link_id": review["link_id"], "verdict": "same"},
+        headers={"accept": "application/json"},
+    )
+    assert decided.json()["verdict"] == "same"
+    again = app_client.post(
+        "/queue/decide", data={"csrftoken": token, "link_id": review["link_id"], "verdict": "same"}
+    )
+    assert again.status_code == 409
+    assert "already decided" in again.text
+    undone = app_client.post("/queue/undo", data={"csrftoken": token})
+    assert undone.status_code == 303
+    assert app_client.get("/queue.json").json()["review"]["link_id"] == review["link_id"]
+
+
+def test_wrong_form_fields_get_a_plain_answer(app_client: TestClient) -> None:
+    token = sign_in(app_client, "ada")
+    response = app_client.post(
+        "/queue/decide", data={"csrftoken": token, "link_id": "not a number", "verdict": "same"}
+    )
+    assert response.status_code == 400
+    assert "link_id must be a number" in response.text
+    assert "Traceback" not in response.text
+    response = app_client.post(
+        "/upload",
+        data={"csrftoken": token, "period": "last year"},
+        files={"files": ("a.pdf", b"%PDF-1.4")},
+    )
+    assert response.status_code == 400
+    assert "period &#39;last year&#39; is not a financial year" in response.text
+
+
+def test_document_text_is_escaped(app_client: TestClient, store: sessionmaker[Session]) -> None:
+    with store.begin() as session:
+        link = session.scalars(select(Link).where(Link.state == "new")).first()
+        assert link is not None
+        record = session.get_one(Record, link.record_id)
+        record.title = "<script>alert('x')</script> Review CCTV"
+        item_id = link.canonical_item_id
+    sign_in(app_client, "ann")
+    page = app_client.get(f"/items/{item_id}")
+    assert "<script>alert" not in page.text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Review CCTV" in page.text
+
+
+def test_register_search_and_item_twins(app_client: TestClient) -> None:
+    sign_in(app_client, "ann")
+    found = app_client.get(
+        "/items.json", params={"council": "Aldershire County Council", "period": "2009/10"}
+    ).json()
+    assert found["items"]
+    first = found["items"][0]
+    assert "2009/10" in first["periods"]
+    item_id = int(first["id"].removeprefix("CR-"))
+    detail = app_client.get(f"/items/{item_id}.json").json()
+    assert detail["id"] == first["id"]
+    assert [o["period"] for o in detail["occurrences"]] == first["periods"]
+    assert app_client.get("/items/999999").status_code == 404
+
+
+def test_csv_downloads(app_client: TestClient) -> None:
+    sign_in(app_client, "ann")
+    register = app_client.get("/export/register.csv?excel=1")
+    assert register.headers["content-type"].startswith("text/csv")
+    assert register.content.startswith(b"\xef\xbb\xbfcanonical_id,council,kind,codes,title")
+    occurrences = app_client.get("/export/occurrences.csv")
+    assert occurrences.text.startswith(
+        "canonical_id,source_file,code,title,link_state,suggested_canonical_id"
+    )
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as pack:
+        for name, data in entries.items():
+            pack.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_zip_upload_is_checked_then_ingested_in_the_background(
+    app_client: TestClient, corpus: Path
+) -> None:
+    token = sign_in(app_client, "ada")
+    evil = _zip({"../../etc/passwd.pdf": b"%PDF-1.4"})
+    refused = app_client.post(
+        "/upload", data={"csrftoken": token}, files={"files": ("pack.zip", evil, "application/zip")}
+    )
+    assert refused.status_code == 400
+    assert "pack.zip/../../etc/passwd.pdf: a path outside the pack is not allowed" in refused.text
+
+    pack = _zip(
+        {
+            "agenda/item-5.pdf": (corpus / "aldershire-cc-cabinet-2010-12-20.pdf").read_bytes(),
+            "agenda/again.docx": (corpus / SERIES[0]).read_bytes(),
+            "agenda/notes.txt": b"just words",
+        }
+    )
+    response = app_client.post(
+        "/upload.json",
+        data={"csrftoken": token, "council": "", "period": ""},
+        files={"files": ("pack.zip", pack, "application/zip")},
+    )
+    assert response.status_code == 202
+    job = response.json()
+    for _ in range(120):
+        job = app_client.get(f"/uploads/{job['id']}.json").json()
+        if job["finished"]:
+            break
+        time.sleep(0.5)
+    states = {f["name"]: (f["state"], f["reason"]) for f in job["files"]}
+    assert states["pack.zip/agenda/item-5.pdf"][0] == "new"
+    assert states["pack.zip/agenda/again.docx"] == ("already ingested", None)
+    assert states["pack.zip/agenda/notes.txt"][0] == "failed"
+    assert job["matched"]["auto"] > 0
