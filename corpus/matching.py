@@ -83,6 +83,16 @@ class Placement:
     state: PlacementState
     item: int
     assessment: Assessment | None = None
+    rival_weight: float | None = None
+
+    def breakdown(self) -> dict[str, object]:
+        """The stored explanation, with the runner-up's weight when there was one."""
+        if self.assessment is None:
+            return {}
+        explained = self.assessment.as_breakdown()
+        if self.rival_weight is not None:
+            explained["rival_weight"] = round(self.rival_weight, 3)
+        return explained
 
 
 @dataclass
@@ -139,10 +149,10 @@ def _place_group(
     placements = []
     for row, occurrence in enumerate(group):
         if row in chosen:
-            column, assessment, state = chosen[row]
+            column, assessment, state, rival = chosen[row]
             item = items[column]
             item.add(occurrence)
-            placements.append(Placement(occurrence, state, item.key, assessment))
+            placements.append(Placement(occurrence, state, item.key, assessment, rival))
         else:
             item = register.new_item(occurrence)
             placements.append(Placement(occurrence, "new", item.key))
@@ -212,7 +222,7 @@ def _assign(
     group: list[Occurrence],
     items: list[Item],
     settings: MatchSettings,
-) -> dict[int, tuple[int, Assessment, PlacementState]]:
+) -> dict[int, tuple[int, Assessment, PlacementState, float | None]]:
     """One item per occurrence and one occurrence per item, maximising total weight above the review line."""
     floor = _logit(settings.review)
     eligible = {pair: a for pair, a in assessments.items() if a.weight >= floor}
@@ -228,7 +238,7 @@ def _assign(
         runner_up_for_row[row].append(candidate.weight)
         runner_up_for_column[column].append(candidate.weight)
     auto = _logit(settings.auto)
-    chosen: dict[int, tuple[int, Assessment, PlacementState]] = {}
+    chosen: dict[int, tuple[int, Assessment, PlacementState, float | None]] = {}
     for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
         if (row, column) not in eligible:
             continue
@@ -238,7 +248,8 @@ def _assign(
             _second(runner_up_for_column[column], assessment.weight),
         )
         sure = assessment.weight >= auto and assessment.weight - rival >= settings.margin
-        chosen[row] = (column, assessment, "auto" if sure else "pending")
+        state: PlacementState = "auto" if sure else "pending"
+        chosen[row] = (column, assessment, state, rival if math.isfinite(rival) else None)
     return chosen
 
 

@@ -181,7 +181,7 @@ def _write(
                 suggested_item_id=item_id if placement.state == "pending" else None,
                 state=placement.state,
                 score=assessment.score if assessment else None,
-                breakdown=assessment.as_breakdown() if assessment else {},
+                breakdown=placement.breakdown(),
                 run_id=run.id,
             )
         )

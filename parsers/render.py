@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import pdfplumber
@@ -10,6 +11,8 @@ import pdfplumber
 from parsers.model import ParseError
 
 MARGIN = 24.0
+# pdfium is not thread-safe, and a web server renders from a thread pool: one render at a time.
+_PDFIUM = threading.Lock()
 
 
 def render_region(
@@ -19,6 +22,13 @@ def render_region(
     resolution: int = 110,
 ) -> bytes:
     """The page (1-based) as PNG; with ``bbox``, only the band of the page around it, highlighted."""
+    with _PDFIUM:
+        return _render(path, page_number, bbox, resolution)
+
+
+def _render(
+    path: Path, page_number: int, bbox: tuple[float, float, float, float] | None, resolution: int
+) -> bytes:
     try:
         with pdfplumber.open(path) as pdf:
             if not 1 <= page_number <= len(pdf.pages):

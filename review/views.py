@@ -26,6 +26,7 @@ from corpus.export import (
     parse_canonical_id,
     register_rows,
 )
+from corpus.normalise import normalise_text
 from corpus.queries import ItemFilter, facets, item_history, search_items
 from corpus.review import (
     PendingReview,
@@ -166,9 +167,8 @@ def diff_words(left: str, right: str) -> tuple[list[tuple[str, bool]], list[tupl
     """Words of each text marked True where they differ from the other."""
     a, b = left.split(), right.split()
     marks_a, marks_b = [True] * len(a), [True] * len(b)
-    for block in difflib.SequenceMatcher(
-        None, [w.lower() for w in a], [w.lower() for w in b]
-    ).get_matching_blocks():
+    keys_a, keys_b = [normalise_text(w) for w in a], [normalise_text(w) for w in b]
+    for block in difflib.SequenceMatcher(None, keys_a, keys_b).get_matching_blocks():
         for i in range(block.size):
             marks_a[block.a + i] = marks_b[block.b + i] = False
     return list(zip(a, marks_a, strict=True)), list(zip(b, marks_b, strict=True))
