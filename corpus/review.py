@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from corpus.register import MEMBER_STATES, members_by_item
 from models import AuditEvent, CanonicalItem, Decision, Document, Link, Record, User
+from parsers.fields.codes import code_key
 
 Verdict = Literal["same", "different", "move"]
 VERDICTS: tuple[str, ...] = ("same", "different", "move")
@@ -249,12 +250,15 @@ def _snapshot(link: Link) -> dict[str, object]:
     }
 
 
-def undo(session: Session, decision_id: int, reviewer: User | None) -> Link:
-    """Put the link back as it was before ``decision_id``; the decision stays, marked undone."""
+def undo(session: Session, decision_id: int, reviewer: User | None) -> Link | None:
+    """Put things back as they were before ``decision_id``; the decision stays, marked undone.
+
+    Returns the record's link (None for a flag settled on a record not yet matched).
+    """
     decision = session.get(Decision, decision_id, with_for_update=True)
     if decision is None or decision.deleted_at is not None:
         raise ReviewError(f"decision {decision_id} does not exist or was already undone")
-    link = session.scalars(select(Link).where(Link.record_id == decision.record_id)).one()
+    link = session.scalars(select(Link).where(Link.record_id == decision.record_id)).one_or_none()
     later = session.scalars(
         select(Decision).where(
             Decision.record_id == decision.record_id,
@@ -265,11 +269,19 @@ def undo(session: Session, decision_id: int, reviewer: User | None) -> Link:
     if later is not None:
         raise ReviewError(f"undo decision {later.id} first; it was made after this one")
     previous = decision.previous
+    decision.deleted_at = _now()
+    if decision.verdict in {"dismiss", "correct"}:
+        record = session.get_one(Record, decision.record_id)
+        record.title, record.code = str(previous["title"]), _str_or_none(previous.get("code"))
+        record.code_key, record.flagged = code_key(record.code), True
+        session.flush()
+        return link
+    if link is None:
+        raise ReviewError(f"record {decision.record_id} has no link to put back")
     created = previous.get("created_item_id")
     link.state = str(previous["state"])
     link.canonical_item_id = _int_or_none(previous.get("canonical_item_id"))
     link.suggested_item_id = _int_or_none(previous.get("suggested_item_id"))
-    decision.deleted_at = _now()
     session.flush()
     if isinstance(created, int) and not members_by_item(session, [created]).get(created):
         holders = session.scalars(
@@ -284,11 +296,69 @@ def undo(session: Session, decision_id: int, reviewer: User | None) -> Link:
     return link
 
 
+def flagged_records(session: Session, limit: int = 50) -> list[tuple[Record, Document]]:
+    """Records the parser was unsure of (a low-confidence table) that nobody has settled yet."""
+    rows = session.execute(
+        select(Record, Document)
+        .join(Document, Record.document_id == Document.id)
+        .where(Record.flagged.is_(True), Document.status == "ok")
+        .order_by(Document.id, Record.ordinal)
+        .limit(limit)
+    ).all()
+    return [(record, document) for record, document in rows]
+
+
+def settle_flag(
+    session: Session,
+    record_id: int,
+    reviewer: User | None,
+    title: str | None = None,
+    code: str | None = None,
+) -> Decision:
+    """Dismiss a flagged record as read right, or correct its title and code."""
+    record = session.get(Record, record_id, with_for_update=True)
+    if record is None or not record.flagged:
+        raise ReviewError(f"record {record_id} is not waiting for a check")
+    previous: dict[str, object] = {"title": record.title, "code": record.code, "flagged": True}
+    corrected = (title is not None and title.strip() != record.title) or (
+        code is not None and (code.strip() or None) != record.code
+    )
+    if title is not None and not title.strip():
+        raise ReviewError("a record needs a title")
+    if corrected:
+        record.title = title.strip() if title is not None else record.title
+        record.code = (code.strip() or None) if code is not None else record.code
+        record.code_key = code_key(record.code)
+    record.flagged = False
+    decision = Decision(
+        record_id=record.id,
+        verdict="correct" if corrected else "dismiss",
+        user_id=reviewer.id if reviewer else None,
+        previous=previous,
+    )
+    session.add(decision)
+    session.flush()
+    session.add(
+        AuditEvent(
+            actor=reviewer.name if reviewer else None,
+            action=f"record.{decision.verdict}",
+            entity_type="record",
+            entity_id=record.id,
+            detail={"decision": decision.id, "before": previous},
+        )
+    )
+    return decision
+
+
 def last_decision(session: Session, reviewer: User | None) -> Decision | None:
     query = select(Decision).where(Decision.deleted_at.is_(None)).order_by(Decision.id.desc())
     if reviewer is not None:
         query = query.where(Decision.user_id == reviewer.id)
     return session.scalars(query.limit(1)).first()
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _int_or_none(value: object) -> int | None:
@@ -314,9 +384,11 @@ __all__ = [
     "PendingReview",
     "ReviewError",
     "apply_decision",
+    "flagged_records",
     "last_decision",
     "pending_count",
     "pending_reviews",
     "release",
+    "settle_flag",
     "undo",
 ]

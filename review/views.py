@@ -32,10 +32,12 @@ from corpus.review import (
     PendingReview,
     ReviewError,
     apply_decision,
+    flagged_records,
     last_decision,
     pending_count,
     pending_reviews,
     release,
+    settle_flag,
     undo,
 )
 from ingest.unit import IngestOptions
@@ -269,10 +271,10 @@ async def undo_last(request: Request) -> Response:
             if decision is None:
                 raise ReviewError("there is no decision of yours to undo")
             link = undo(session, decision.id, user)
-            link.claimed_by, link.claimed_until = (
-                user.id,
-                dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15),
-            )
+            if link is None or link.state != "pending":
+                return {"undone": decision.id, "link_id": None}
+            link.claimed_by = user.id
+            link.claimed_until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15)
             return {"undone": decision.id, "link_id": link.id}
 
     try:
@@ -283,6 +285,45 @@ async def undo_last(request: Request) -> Response:
         i for i in request.session.get("skipped", []) if i != data["link_id"]
     ]
     return _after_decision(request, data)
+
+
+@requires("review")
+async def flags(request: Request) -> Response:
+    def load() -> list[tuple[Record, Document]]:
+        with _sessions(request)() as session:
+            return flagged_records(session)
+
+    found = await run_in_threadpool(load)
+    data = {"flagged": [_record_json(record, document) for record, document in found]}
+    return render(request, "flags.html", {"found": found}, data)
+
+
+@requires("review")
+async def settle(request: Request) -> Response:
+    user: User = request.state.user
+    form = await request.form()
+    try:
+        record_id = int(str(form.get("record_id", "")))
+    except ValueError:
+        raise HTTPException(400, "record_id must be a number") from None
+    action = str(form.get("action", ""))
+    if action not in {"dismiss", "correct"}:
+        raise HTTPException(400, "action must be dismiss or correct")
+    title = str(form.get("title", "")) if action == "correct" else None
+    code = str(form.get("code", "")) if action == "correct" else None
+
+    def apply() -> dict[str, Any]:
+        with _sessions(request).begin() as session:
+            decision = settle_flag(session, record_id, user, title=title, code=code)
+            return {"decision": decision.id, "verdict": decision.verdict}
+
+    try:
+        data = await run_in_threadpool(apply)
+    except ReviewError as error:
+        raise HTTPException(409, str(error)) from error
+    if wants_json(request):
+        return JSONResponse(data)
+    return RedirectResponse("/flags", status_code=303)
 
 
 def _item_filter(request: Request) -> ItemFilter:

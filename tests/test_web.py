@@ -59,6 +59,8 @@ PAGES = [
     "/",
     "/queue",
     "/queue.json",
+    "/flags",
+    "/flags.json",
     "/items",
     "/items.json",
     "/items/1",
@@ -74,25 +76,19 @@ PAGES = [
 ]
 
 
-def test_the_page_list_covers_every_route() -> None:
-    paths = {getattr(r, "path", "") for r in ROUTES} - {
-        "/login",
-        "/logout",
-        "/queue/decide",
-        "/queue/undo",
-        "/static",
-    }
-    templated = {
-        p.replace("/1", "/{item_id:int}", 1) if p.startswith("/items/") else p for p in PAGES
-    }
-    templated = {p.replace("/records/{item_id:int}", "/records/{record_id:int}") for p in templated}
-    templated = {
-        p.replace("/records/1", "/records/{record_id:int}").replace(
-            "/uploads/x", "/uploads/{job_id}"
-        )
-        for p in templated
-    }
-    assert paths == templated
+POSTS = ["/login", "/logout", "/queue/decide", "/queue/undo", "/flags/settle", "/upload"]
+
+
+def test_the_lists_cover_every_route() -> None:
+    """A new route must join PAGES or POSTS, so the tests below cover it too."""
+    samples = {"{item_id:int}": "1", "{record_id:int}": "1", "{job_id}": "x"}
+    routes = set()
+    for route in ROUTES:
+        path = getattr(route, "path", "")
+        for pattern, sample in samples.items():
+            path = path.replace(pattern, sample)
+        routes.add(path)
+    assert routes - {"/static"} == set(PAGES) | set(POSTS)
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -131,7 +127,7 @@ def test_the_session_cookie_is_signed_httponly_and_samesite(app_client: TestClie
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
 
 
-@pytest.mark.parametrize("path", ["/login", "/logout", "/queue/decide", "/queue/undo", "/upload"])
+@pytest.mark.parametrize("path", POSTS)
 def test_posts_without_the_csrf_token_are_refused(app_client: TestClient, path: str) -> None:
     sign_in(app_client, "ada")
     response = app_client.post(path, data={"link_id": "1", "verdict": "same"})
@@ -274,3 +270,40 @@ def test_zip_upload_is_checked_then_ingested_in_the_background(
     assert states["pack.zip/agenda/again.docx"] == ("already ingested", None)
     assert states["pack.zip/agenda/notes.txt"][0] == "failed"
     assert job["matched"]["auto"] > 0
+
+
+def test_a_flagged_extraction_is_corrected_then_undone(
+    app_client: TestClient, store: sessionmaker[Session]
+) -> None:
+    with store.begin() as session:
+        record = session.scalars(select(Record).order_by(Record.id)).first()
+        assert record is not None
+        record.flagged = True
+        record_id, title = record.id, record.title
+    token = sign_in(app_client, "ann")
+    flagged = app_client.get("/flags.json").json()["flagged"]
+    assert [f["record_id"] for f in flagged] == [record_id]
+    response = app_client.post(
+        "/flags/settle",
+        data={
+            "csrftoken": token,
+            "record_id": record_id,
+            "action": "correct",
+            "code": "KA.9",
+            "title": "Corrected title",
+        },
+        headers={"accept": "application/json"},
+    )
+    assert response.json()["verdict"] == "correct"
+    assert app_client.get("/flags.json").json()["flagged"] == []
+    with store() as session:
+        corrected = session.get_one(Record, record_id)
+        assert (corrected.code, corrected.title, corrected.flagged) == (
+            "KA.9",
+            "Corrected title",
+            False,
+        )
+    assert app_client.post("/queue/undo", data={"csrftoken": token}).status_code == 303
+    with store() as session:
+        restored = session.get_one(Record, record_id)
+        assert (restored.title, restored.flagged) == (title, True)
