@@ -268,7 +268,7 @@ class RecordBuilder:
         everything = " ".join(
             texts[i]
             for i, r in enumerate(header.roles)
-            if r in {"title", "measure", "fallback_title", "code"} and i < len(texts)
+            if r in {"title", "measure", "fallback_title"} and i < len(texts)
         )
         indicators = [c for c in find_indicator_codes(everything) if code_key(code) != c.key]
         kind = (

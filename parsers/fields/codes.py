@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 # Prefixes of indicator sets: national (NI, BVPI/BV) and the local ones councils use.
-INDICATOR_PREFIX = r"(?:NI|BVPI|BV|LPI|KPI|PI|[A-Z]{0,3}EHPI|[A-Z]{1,3}PI|SX|SF|PP|CP|HH|LI|Local)"
+INDICATOR_PREFIX = r"(?:NI|BVPI|BV|LPI|KPI|PI|[A-Z]{0,3}EHPI|[A-Z]{1,4}PI|SX|SF|PP|CP|HH|LI|Local)"
 INDICATOR_CODE = re.compile(
     rf"(?<![\w.])(?:NEW\s+)?(?P<code>(?P<prefix>{INDICATOR_PREFIX})[\s\-]?(?P<number>\d{{1,4}}"
     r"(?:\.\d{1,3}[a-z]?)*)(?P<suffix>[a-z]{0,2}))(?![\w])"
