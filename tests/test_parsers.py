@@ -10,6 +10,7 @@ import pytest
 
 from parsers import parse_file
 from parsers.fields.deadlines import DeadlineParser
+from parsers.fields.officers import split_officers
 from tests.conftest import CORPUS, SAMPLES
 
 
@@ -88,3 +89,37 @@ def test_deadlines(text: str, expected: list[str]) -> None:
 
 def test_deadline_parser_returns_dates() -> None:
     assert DeadlineParser().parse("August 2017 (or sooner)") == [dt.date(2017, 8, 31)]
+
+
+@pytest.mark.parametrize(
+    ("cell", "officers"),
+    [
+        ("Richard May / Paul Knight", ["Richard May", "Paul Knight"]),
+        ("Head of Housing and Health", ["Head of Housing and Health"]),
+        (
+            "Facilities Manager and Procurement Officer",
+            ["Facilities Manager", "Procurement Officer"],
+        ),
+        (
+            "Procurement Officer, Facilities Manager and Property Team",
+            ["Procurement Officer", "Facilities Manager", "Property Team"],
+        ),
+        (
+            "Head of Legal and Democratic Services and Legal Services Manager",
+            ["Head of Legal and Democratic Services", "Legal Services Manager"],
+        ),
+        (
+            "Head of Planning and Building Control and Conservation and Urban Design Officer",
+            ["Head of Planning and Building Control", "Conservation and Urban Design Officer"],
+        ),
+        ("Procurement Officer Procurement Officer Procurement Officer", ["Procurement Officer"]),
+        ("Sarah\nGilchrist\nStephen Kershaw", ["Sarah Gilchrist", "Stephen Kershaw"]),
+        (
+            "Procurement Officer.\nSpecific roles and\nresponsibilities to be clarified.",
+            ["Procurement Officer"],
+        ),
+        ("Service Manager – Environmental Health", ["Service Manager – Environmental Health"]),
+    ],
+)
+def test_officer_cells_from_real_plans(cell: str, officers: list[str]) -> None:
+    assert [o.text for o in split_officers(cell)] == officers

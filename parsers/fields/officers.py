@@ -28,6 +28,15 @@ def _tidy(text: str) -> str:
     return re.sub(r"\s*[–—]\s*", " – ", re.sub(r"(?<=\w)\s+-\s+(?=\w)", " – ", text))
 
 
+def _undouble(text: str) -> str:
+    """``'Procurement Officer Procurement Officer'`` (a cell repeated by a merge) → one."""
+    words = text.split()
+    for size in range(1, len(words) // 2 + 1):
+        if len(words) % size == 0 and words == words[:size] * (len(words) // size):
+            return " ".join(words[:size])
+    return text
+
+
 def _balanced(text: str) -> bool:
     return text.count("(") <= text.count(")")
 
@@ -38,8 +47,12 @@ def _lines_to_units(lines: list[str]) -> list[str]:
     for line in (ln.strip() for ln in lines):
         if not line:
             continue
+        wrapped_name = units and _is_person(f"{units[-1]} {line}") and " " not in units[-1] + line
         if units and (
-            CONNECTOR_END.search(units[-1]) or not _balanced(units[-1]) or line[0].islower()
+            CONNECTOR_END.search(units[-1])
+            or not _balanced(units[-1])
+            or line[0].islower()
+            or wrapped_name
         ):
             units[-1] = f"{units[-1]} {line}"
         else:
@@ -47,11 +60,44 @@ def _lines_to_units(lines: list[str]) -> list[str]:
     return units
 
 
+# A post ends in its head noun ("… Manager", "… Officer"); a department name may end a "Head of …".
+POST_END = re.compile(
+    r"\b(manager|officer|officers|team|leader|director|lead|coordinator|co-ordinator|adviser|"
+    r"advisor|assistant|accountant|surveyor|solicitor|engineer)\.?$",
+    re.I,
+)
+HEAD_END = re.compile(r"\b(services|service|control|manager|officer|team|leader|director)$", re.I)
+SENTENCE = re.compile(r"^[A-Z]?[a-z]+(?:\s+[a-z]+){3,}")
+
+
 def _split_conjunction(unit: str, separator: str) -> list[str]:
     parts = [p.strip() for p in re.split(separator, unit) if p.strip()]
     if len(parts) > 1 and all(_is_person(p) for p in parts):
         return parts
-    return [unit]
+    return _split_posts(unit)
+
+
+def _split_posts(unit: str) -> list[str]:
+    """``'Facilities Manager and Procurement Officer'`` → two posts, split where both halves are posts.
+
+    ``'Head of Housing and Health'`` stays whole: its left half does not end like a post.
+    """
+    items = [p.strip() for p in re.split(r"\s*,\s*", unit) if p.strip()]
+    out: list[str] = []
+    for item in items:
+        pieces = re.split(r"\s+and\s+", item)
+        for cut in range(1, len(pieces)):
+            left, right = " and ".join(pieces[:cut]), " and ".join(pieces[cut:])
+            if HEAD_END.search(left) and POST_END.search(right) and right[:1].isupper():
+                out.extend([left, *_split_posts(right)])
+                break
+        else:
+            out.append(item)
+    if len(out) > 1 and not all(
+        POST_END.search(p) or HEAD_END.search(p) or _is_person(p) for p in out
+    ):
+        return [unit]
+    return out
 
 
 def split_officers(text: str | None) -> list[Officer]:
@@ -66,7 +112,8 @@ def split_officers(text: str | None) -> list[Officer]:
                     pieces.append(_tidy(piece))
     seen: dict[str, Officer] = {}
     for piece in pieces:
-        if piece.lower() in {"n/a", "-", "tbc", "none"}:
+        piece = _undouble(piece.rstrip("."))
+        if piece.lower() in {"n/a", "-", "tbc", "none"} or SENTENCE.match(piece):
             continue
         seen.setdefault(piece.lower(), Officer(piece, is_role=not _is_person(piece)))
     return list(seen.values())
