@@ -8,14 +8,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.unit import IngestOptions, _describe, display_name
+from ingest.unit import IngestOptions, describe_document, display_name
 from models import Document, Record
 from parsers import ParsedDocument
 
 
 def describe_parsed(path: Path, parsed: ParsedDocument) -> dict[str, Any]:
     """The evaluation format of ../shared/eval/README.md, plus what was inferred and problems."""
-    about = _describe(path, parsed, IngestOptions())
+    about = describe_document(path, parsed, IngestOptions())
     period = None
     if about["period_label"]:
         period = {

@@ -81,7 +81,7 @@ def _media_type(path: Path) -> str:
         return "application/octet-stream"
 
 
-def _describe(
+def describe_document(
     path: Path, parsed: ParsedDocument | None, options: IngestOptions
 ) -> dict[str, object]:
     """Council, committee, meeting date and period: from the options, else from the document."""
@@ -219,7 +219,7 @@ def store_parsed(
         document.source_path = display_name(path.resolve())
         document.media_type = _media_type(path)
         document.size = size
-        for key, value in _describe(path, parsed, options).items():
+        for key, value in describe_document(path, parsed, options).items():
             setattr(document, key, value)
         document.parser = parsed.parser if parsed else "none"
         document.parser_version = PARSER_VERSION
