@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parsers import parse_file
 from parsers.fields.deadlines import DeadlineParser
@@ -123,3 +125,35 @@ def test_deadline_parser_returns_dates() -> None:
 )
 def test_officer_cells_from_real_plans(cell: str, officers: list[str]) -> None:
     assert [o.text for o in split_officers(cell)] == officers
+
+
+DAYS = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2049, 12, 31))
+DAY_FORMATS = ["%d-%b-%y", "%d %B %Y", "%d/%m/%Y", "%d %b %Y", "%d-%b-%Y"]
+MONTH_FORMATS = ["%B %Y", "%b %Y", "%b %y", "end %B %Y"]
+
+
+def _month_end(day: dt.date) -> dt.date:
+    following = day.replace(day=28) + dt.timedelta(days=4)
+    return following - dt.timedelta(days=following.day)
+
+
+@given(DAYS, st.sampled_from(DAY_FORMATS))
+def test_a_rendered_day_parses_back_to_itself(day: dt.date, form: str) -> None:
+    assert DeadlineParser().parse(day.strftime(form)) == [day]
+
+
+@given(DAYS, st.sampled_from(MONTH_FORMATS))
+def test_a_rendered_month_parses_to_its_last_day(day: dt.date, form: str) -> None:
+    assert DeadlineParser().parse(day.strftime(form)) == [_month_end(day)]
+
+
+@given(st.lists(DAYS, min_size=2, max_size=4))
+def test_numbered_milestones_keep_their_order(days: list[dt.date]) -> None:
+    text = " ".join(f"({n}) {d.strftime('%b %Y')}" for n, d in enumerate(days, start=1))
+    assert DeadlineParser().parse(text) == list(dict.fromkeys(_month_end(d) for d in days))
+
+
+@given(st.text(max_size=60))
+def test_parsing_never_raises(text: str) -> None:
+    for found in DeadlineParser().parse(text):
+        assert isinstance(found, dt.date)
