@@ -11,13 +11,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from corpus.register import MEMBER_STATES
+from corpus.register import MEMBER_STATES, ItemSummary
 from models import CanonicalItem, Document, Link, Record
 
 OCCURRENCE_COLUMNS = (
@@ -124,22 +123,12 @@ def occurrence_rows(session: Session, council: str | None = None) -> Iterator[di
         }
 
 
-@dataclass
-class _ItemSummary:
-    item: CanonicalItem
-    codes: list[str] = field(default_factory=list)
-    periods: list[str] = field(default_factory=list)
-    latest: Record | None = None
-    count: int = 0
-    pending: bool = False
-
-
 def register_rows(session: Session, council: str | None = None) -> Iterator[dict[str, Any]]:
     """One row per canonical item; the latest occurrence gives title, deadline, officers, status."""
     items_query = select(CanonicalItem).order_by(CanonicalItem.id)
     if council is not None:
         items_query = items_query.where(CanonicalItem.council == council)
-    summaries = {item.id: _ItemSummary(item) for item in session.scalars(items_query)}
+    summaries = {item.id: ItemSummary(item) for item in session.scalars(items_query)}
     members = (
         select(Link, Record, Document)
         .join(Record, Link.record_id == Record.id)
@@ -154,14 +143,8 @@ def register_rows(session: Session, council: str | None = None) -> Iterator[dict
                 summary.pending = True
             continue
         summary = summaries.get(link.canonical_item_id or 0)
-        if summary is None or link.state not in MEMBER_STATES:
-            continue
-        summary.count += 1
-        summary.latest = record
-        if record.code and record.code not in summary.codes:
-            summary.codes.append(record.code)
-        if document.period_label and document.period_label not in summary.periods:
-            summary.periods.append(document.period_label)
+        if summary is not None and link.state in MEMBER_STATES:
+            summary.add(record, document)
     for summary in summaries.values():
         latest = summary.latest
         yield {

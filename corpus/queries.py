@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
-from corpus.register import MEMBER_STATES
+from corpus.register import MEMBER_STATES, ItemSummary
 from models import AuditEvent, CanonicalItem, Decision, Document, Link, Record, User
 
 
@@ -26,17 +26,9 @@ class ItemFilter:
         return {k: v for k, v in self.__dict__.items() if v}
 
 
-@dataclass
-class ItemRow:
-    item: CanonicalItem
-    latest: Record | None = None
-    periods: list[str] = field(default_factory=list)
-    occurrences: int = 0
-
-
 def search_items(
     session: Session, wanted: ItemFilter, limit: int = 200, offset: int = 0
-) -> list[ItemRow]:
+) -> list[ItemSummary]:
     """Items any of whose occurrences match every given field, newest-coded first by id."""
     matching = (
         select(Link.canonical_item_id)
@@ -69,7 +61,7 @@ def search_items(
         .limit(limit)
         .offset(offset)
     ).all()
-    rows = {item.id: ItemRow(item) for item in items}
+    rows = {item.id: ItemSummary(item) for item in items}
     for record, document, item_id in session.execute(
         select(Record, Document, Link.canonical_item_id)
         .join(Link, Link.record_id == Record.id)
@@ -77,13 +69,8 @@ def search_items(
         .where(Link.canonical_item_id.in_(list(rows)), Link.state.in_(MEMBER_STATES))
         .order_by(Document.period_start, Record.id)
     ):
-        if item_id is None:
-            continue
-        row = rows[item_id]
-        row.latest = record
-        row.occurrences += 1
-        if document.period_label and document.period_label not in row.periods:
-            row.periods.append(document.period_label)
+        if item_id is not None:
+            rows[item_id].add(record, document)
     return list(rows.values())
 
 
@@ -92,7 +79,7 @@ def _escape_like(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Occurrence:
+class ItemOccurrence:
     record: Record
     document: Document
     link: Link
@@ -101,8 +88,8 @@ class Occurrence:
 @dataclass(frozen=True)
 class ItemHistory:
     item: CanonicalItem
-    occurrences: list[Occurrence]
-    pending: list[Occurrence]
+    occurrences: list[ItemOccurrence]
+    pending: list[ItemOccurrence]
     audit: list[AuditEvent]
     decisions: list[tuple[Decision, User | None]]
 
@@ -118,8 +105,10 @@ def item_history(session: Session, item_id: int) -> ItemHistory | None:
         .where(or_(Link.canonical_item_id == item_id, Link.suggested_item_id == item_id))
         .order_by(Document.period_start, Record.id)
     ).all()
-    members = [Occurrence(r, d, link) for r, d, link in rows if link.canonical_item_id == item_id]
-    pending = [Occurrence(r, d, link) for r, d, link in rows if link.state == "pending"]
+    members = [
+        ItemOccurrence(r, d, link) for r, d, link in rows if link.canonical_item_id == item_id
+    ]
+    pending = [ItemOccurrence(r, d, link) for r, d, link in rows if link.state == "pending"]
     record_ids = [o.record.id for o in members + pending]
     audit = session.scalars(
         select(AuditEvent)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
@@ -23,6 +23,26 @@ from models import CanonicalItem, Decision, Document, Link, MatchingRun, Record
 
 # Link states that put a record in an item (pending records sit beside their suggestion).
 MEMBER_STATES = ("new", "auto", "confirmed")
+
+
+@dataclass
+class ItemSummary:
+    """An item seen through its members, added oldest period first: the latest one speaks for it."""
+
+    item: CanonicalItem
+    codes: list[str] = field(default_factory=list)
+    periods: list[str] = field(default_factory=list)
+    latest: Record | None = None
+    count: int = 0
+    pending: bool = False
+
+    def add(self, record: Record, document: Document) -> None:
+        self.count += 1
+        self.latest = record
+        if record.code and record.code not in self.codes:
+            self.codes.append(record.code)
+        if document.period_label and document.period_label not in self.periods:
+            self.periods.append(document.period_label)
 
 
 @dataclass(frozen=True)
@@ -92,7 +112,8 @@ def match_council(session: Session, council: str | None, settings: MatchSettings
             occurrences.append(occurrence)
     placements = match(occurrences, register, settings)
     counts = Counter(p.state for p in placements)
-    _write(session, council, run, placements, register, undated)
+    records = {record.id: record for record, _ in unplaced}
+    _write(session, council, run, placements, records, undated)
     counts["new"] += len(undated)
     run.counts = {state: counts.get(state, 0) for state in ("auto", "pending", "new")}
     run.finished_at = dt.datetime.now(dt.UTC)
@@ -126,10 +147,10 @@ def _load_register(
     item_of_record: dict[int, int] = {}
     for record, document, link in linked:
         item_id = link.canonical_item_id if link.state in MEMBER_STATES else link.suggested_item_id
-        occurrence = occurrence_of(record, document)
         if item_id is None or item_id not in register.items:
             continue
         item_of_record[record.id] = item_id
+        occurrence = occurrence_of(record, document)
         if occurrence is not None:
             register.items[item_id].add(occurrence)
     for decision in session.scalars(
@@ -150,17 +171,11 @@ def _write(
     council: str | None,
     run: MatchingRun,
     placements: list[Placement],
-    register: Register,
+    records: dict[int, Record],
     undated: list[Record],
 ) -> None:
     """New items first (in occurrence order, so ids follow the documents), then the links."""
     real_id: dict[int, int] = {}
-    records = {
-        record.id: record
-        for record in session.scalars(
-            select(Record).where(Record.id.in_([p.occurrence.key for p in placements] or [-1]))
-        )
-    }
     for placement in placements:
         if placement.state == "new":
             real_id[placement.item] = _new_item(
@@ -173,14 +188,13 @@ def _write(
         )
     for placement in placements:
         item_id = real_id.get(placement.item, placement.item)
-        assessment = placement.assessment
         session.add(
             Link(
                 record_id=placement.occurrence.key,
                 canonical_item_id=None if placement.state == "pending" else item_id,
                 suggested_item_id=item_id if placement.state == "pending" else None,
                 state=placement.state,
-                score=assessment.score if assessment else None,
+                score=placement.assessment.score if placement.assessment else None,
                 breakdown=placement.breakdown(),
                 run_id=run.id,
             )

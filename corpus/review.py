@@ -87,11 +87,16 @@ def pending_reviews(
         query = query.with_for_update(of=Link, skip_locked=True)
     found = []
     for link, record, document in session.execute(query).all():
-        if reviewer is not None:
-            link.claimed_by, link.claimed_until = reviewer.id, now + CLAIM
+        claim(link, reviewer, now)
         found.append(_describe(session, link, record, document))
     session.flush()
     return found
+
+
+def claim(link: Link, reviewer: User | None, now: dt.datetime | None = None) -> None:
+    """Hold ``link`` for ``reviewer`` for a while, so no one else is shown it meanwhile."""
+    if reviewer is not None and link.state == "pending":
+        link.claimed_by, link.claimed_until = reviewer.id, (now or _now()) + CLAIM
 
 
 def release(session: Session, link_id: int, reviewer: User | None) -> None:
@@ -384,6 +389,7 @@ __all__ = [
     "PendingReview",
     "ReviewError",
     "apply_decision",
+    "claim",
     "flagged_records",
     "last_decision",
     "pending_count",

@@ -26,9 +26,8 @@ from corpus.matching import MatchSettings
 from corpus.register import run_matching
 from ingest.batch import BatchSettings, run_batch
 from ingest.unit import IngestOptions, Outcome
-from parsers import ParseError, sniff
+from parsers import PARSERS, ParseError, sniff
 
-DOCUMENT_KINDS = {"pdf", "docx", "odt", "doc", "rtf"}
 CHUNK = 1024 * 1024
 
 
@@ -153,7 +152,7 @@ def _keep(path: Path, label: str, job: UploadJob) -> str | None:
         return None
     if kind == "zip":
         return kind
-    if kind not in DOCUMENT_KINDS:
+    if kind not in PARSERS:
         job.files.append(FileProgress(label, "failed", f"a {kind} file is not read"))
         path.unlink()
         return None

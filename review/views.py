@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -32,6 +32,7 @@ from corpus.review import (
     PendingReview,
     ReviewError,
     apply_decision,
+    claim,
     flagged_records,
     last_decision,
     pending_count,
@@ -225,10 +226,7 @@ async def queue(request: Request) -> Response:
 async def decide(request: Request) -> Response:
     user: User = request.state.user
     form = await request.form()
-    try:
-        link_id = int(str(form.get("link_id", "")))
-    except ValueError:
-        raise HTTPException(400, "link_id must be a number") from None
+    link_id = form_number(form, "link_id")
     verdict = str(form.get("verdict", ""))
     if verdict == "skip":
         request.session["skipped"] = [*request.session.get("skipped", [])[-200:], link_id]
@@ -255,6 +253,14 @@ async def decide(request: Request) -> Response:
     return _after_decision(request, {"decision": decision_id, "verdict": verdict})
 
 
+def form_number(form: FormData, name: str) -> int:
+    """A whole-number form field, or a 400 that names it."""
+    try:
+        return int(str(form.get(name, "")))
+    except ValueError:
+        raise HTTPException(400, f"{name} must be a number") from None
+
+
 def _after_decision(request: Request, data: dict[str, Any]) -> Response:
     if wants_json(request):
         return JSONResponse(data)
@@ -273,8 +279,7 @@ async def undo_last(request: Request) -> Response:
             link = undo(session, decision.id, user)
             if link is None or link.state != "pending":
                 return {"undone": decision.id, "link_id": None}
-            link.claimed_by = user.id
-            link.claimed_until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15)
+            claim(link, user)
             return {"undone": decision.id, "link_id": link.id}
 
     try:
@@ -302,10 +307,7 @@ async def flags(request: Request) -> Response:
 async def settle(request: Request) -> Response:
     user: User = request.state.user
     form = await request.form()
-    try:
-        record_id = int(str(form.get("record_id", "")))
-    except ValueError:
-        raise HTTPException(400, "record_id must be a number") from None
+    record_id = form_number(form, "record_id")
     action = str(form.get("action", ""))
     if action not in {"dismiss", "correct"}:
         raise HTTPException(400, "action must be dismiss or correct")
@@ -358,7 +360,7 @@ async def items(request: Request) -> Response:
                 "title": row.latest.title if row.latest else row.item.title,
                 "periods": row.periods,
                 "status": row.latest.status if row.latest else None,
-                "occurrences": row.occurrences,
+                "occurrences": row.count,
             }
             for row in rows
         ],
