@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import AuditEvent, Decision, Document, Link, Record
 from parsers import MEDIA_TYPES, PARSER_VERSION, ParsedDocument, ParseError, parse_file, sniff
 from parsers.councils import infer_council
-from parsers.periods import Period, find_date, infer_period
+from parsers.periods import Period, find_date, infer_period, text_sources
 
 OutcomeStatus = Literal["new", "updated", "unchanged", "skipped", "failed"]
 
@@ -86,11 +86,7 @@ def describe_document(
 ) -> dict[str, object]:
     """Council, committee, meeting date and period: from the options, else from the document."""
     facts = parsed.facts if parsed else None
-    text_sources = [
-        ("metadata title", (facts.title or "") if facts else ""),
-        ("document text", facts.first_text if facts else ""),
-        ("file name", display_name(Path(path.name))),
-    ]
+    sources = text_sources(facts, display_name(Path(path.name)))
     period: Period | None
     period_source: str | None
     council: str | None
@@ -98,12 +94,12 @@ def describe_document(
     if options.period:
         period, period_source = options.period, "option"
     else:
-        period, period_source = infer_period(text_sources)
+        period, period_source = infer_period(sources)
     if options.council:
         council, council_source = options.council, "option"
     else:
         author = [("metadata author", (facts.author or "") if facts else "")]
-        council, council_source = infer_council(author + text_sources[:2])
+        council, council_source = infer_council(author + sources[:2])
     meeting = options.meeting_date or find_date(display_name(Path(path.name)))
     return {
         "council": council,

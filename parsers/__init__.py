@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from parsers.fields import recognise
 from parsers.legacy import parse_legacy
 from parsers.model import PARSER_VERSION, DocumentFacts, ParsedDocument, ParseError, Problem, Record
 from parsers.pdf import parse_pdf
+from parsers.periods import infer_period, text_sources
 from parsers.sniff import MEDIA_TYPES, sniff
 from parsers.word import parse_docx
 
@@ -32,13 +34,18 @@ SUFFIXES = frozenset({".pdf", ".docx", ".doc", ".odt", ".rtf"})
 def parse_file(path: Path) -> ParsedDocument:
     """Parse one file, choosing the parser by what the file is, not what it is called.
 
+    The format's parser finds the tables and records; the field pipeline then reads codes,
+    deadlines (two-digit years against the document's period), officers and status.
     Raises `ParseError` with a reason a person can act on when nothing can be read.
     """
     kind = sniff(path)
     parser = PARSERS.get(kind)
     if parser is None:
         raise ParseError(f"a {kind} file holds no plan; unpack it first")
-    return parser(path)
+    parsed = parser(path)
+    period, _ = infer_period(text_sources(parsed.facts, path.name))
+    recognise(parsed.records, period.start if period else None)
+    return parsed
 
 
 __all__ = [

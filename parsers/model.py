@@ -64,6 +64,8 @@ class Record:
     bbox: tuple[float, float, float, float] | None = None
     confidence: float = 1.0
     flagged: bool = False
+    sources: dict[str, str] = field(default_factory=dict)
+    """The texts the field recognisers read (indicators, deadline, officer, status)."""
 
     def to_eval(self) -> dict[str, Any]:
         """The record in the shape ../shared/eval/README.md scores."""

@@ -193,17 +193,21 @@ def _phrases(line: Line, gap: float) -> list[list[Word]]:
     return phrases
 
 
+def _reads_as_heading(text: str) -> bool:
+    """'Due Date', 'Lead Officer': short and capitalised, not a sentence ('is the first milestone.')."""
+    return len(text.split()) <= 6 and not text.endswith(".") and not text[:1].islower()
+
+
 def find_borderless_header(lines: list[Line]) -> tuple[int, int, list[float]] | None:
     """The first line that reads as a header (three or more column roles), its extent, columns."""
     for start, line in enumerate(lines):
-        phrases = _phrases(line, gap=6.0)
-        roles = [column_role(" ".join(w["text"] for w in p)) for p in phrases]
-        if sum(r is not None for r in roles) < 3:
+        phrases = [" ".join(w["text"] for w in p) for p in _phrases(line, gap=6.0)]
+        if sum(column_role(p) is not None and _reads_as_heading(p) for p in phrases) < 3:
             continue
         header_end = start + 1
         while header_end < len(lines) and lines[header_end].top - lines[header_end - 1].bottom < 3:
             header_end += 1
-        return start, header_end, [p[0]["x0"] for p in phrases]
+        return start, header_end, [p[0]["x0"] for p in _phrases(line, gap=6.0)]
     return None
 
 
@@ -254,6 +258,66 @@ def borderless_rows(
             ]
         rows.append(GridRow(cells, page=page.page_number, bbox=bbox, index=len(rows)))
     return rows
+
+
+def widen_columns(lefts: list[float], carried: list[float] | None, body: list[Line]) -> list[float]:
+    """A header that lost its first column ('Key Action No' left blank on a later page).
+
+    The previous page's columns are kept when this header's columns are among them;
+    otherwise body lines that start left of the first header column get a column there.
+    """
+    if (
+        carried
+        and len(carried) > len(lefts)
+        and all(any(abs(left - c) < 3 for c in carried) for left in lefts)
+    ):
+        return carried
+    starts = [line.words[0]["x0"] for line in body if line.words[0]["x0"] < lefts[0] - 6]
+    if len(starts) >= 2:
+        return [min(starts), *lefts]
+    return lefts
+
+
+def _starts_a_row(line: Line, lefts: list[float]) -> bool:
+    """A line that fills two or more columns, its first phrase flush with a column's left edge."""
+    phrases = _phrases(line, 4.0)
+    aligned = any(abs(phrases[0][0]["x0"] - left) < 3 for left in lefts)
+    return aligned and len({_column(p[0]["x0"], lefts) for p in phrases}) >= 2
+
+
+def _continuation(
+    page: pdfplumber.page.Page, lines: list[Line], lefts: list[float], table_index: int
+) -> list[tuple[float, Block]]:
+    """Lines at the top of a page that carry on the previous page's table under no header.
+
+    The running head above the first row (council name, page title) stays a paragraph.
+    """
+    first = next((i for i, line in enumerate(lines) if _starts_a_row(line, lefts)), None)
+    if first is None:
+        return [(line.top, _paragraph(line, page)) for line in lines]
+    blocks: list[tuple[float, Block]] = [
+        (line.top, _paragraph(line, page)) for line in lines[:first]
+    ]
+    table = GridTable(
+        borderless_rows(page, lines[first:], lefts), index=table_index, continues_previous=True
+    )
+    table.confidence = borderless_confidence(table, lefts) * 0.9
+    blocks.append((lines[first].top, table))
+    return blocks
+
+
+def borderless_confidence(table: GridTable, lefts: list[float]) -> float:
+    """How well the rows fill the columns: a table read from alignment alone earns its score.
+
+    Like Camelot's accuracy and whitespace figures: the share of data rows that fill two
+    or more columns, and how evenly each column is used.
+    """
+    body = [r for r in table.rows if None not in r.cells]
+    if not body:
+        return 0.3
+    spread = sum(len(r.filled) >= 2 for r in body) / len(body)
+    used = sum(any((r.cells[i] or "").strip() for r in body) for i in range(len(lefts)))
+    return round(min(0.9, 0.5 * spread + 0.4 * used / len(lefts)) + 0.05, 3)
 
 
 def _column(x: float, lefts: list[float]) -> int:
@@ -313,8 +377,13 @@ def page_blocks(
         found = find_borderless_header(lines)
         if found:
             start, header_end, columns = found
-            for line in lines[:start]:
-                blocks.append((line.top, _paragraph(line, page)))
+            columns = widen_columns(columns, carried_columns, lines[header_end:])
+            before = lines[:start]
+            if carried_columns:
+                blocks += _continuation(page, before, carried_columns, table_index)
+                table_index += any(isinstance(b, GridTable) for _, b in blocks)
+            else:
+                blocks += [(line.top, _paragraph(line, page)) for line in before]
             rows = borderless_rows(page, lines[start:header_end], columns)
             rows = (
                 [
@@ -330,25 +399,12 @@ def page_blocks(
             rows += borderless_rows(page, lines[header_end:], columns)
             for index, row in enumerate(rows):
                 row.index = index
-            blocks.append(
-                (
-                    lines[start].top,
-                    GridTable(rows, index=table_index, confidence=0.75, continues_previous=True),
-                )
-            )
+            table = GridTable(rows, index=table_index, continues_previous=True)
+            table.confidence = borderless_confidence(table, columns)
+            blocks.append((lines[start].top, table))
         elif carried_columns and lines:
             columns = carried_columns
-            blocks.append(
-                (
-                    lines[0].top,
-                    GridTable(
-                        borderless_rows(page, lines, columns),
-                        index=table_index,
-                        confidence=0.6,
-                        continues_previous=True,
-                    ),
-                )
-            )
+            blocks += _continuation(page, lines, columns, table_index)
         else:
             for line in lines:
                 blocks.append((line.top, _paragraph(line, page)))

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from dateutil import parser as dateparser
 
+from parsers.model import DocumentFacts
+
 
 @dataclass(frozen=True)
 class Period:
@@ -69,6 +71,15 @@ def find_date(text: str) -> dt.date | None:
         except (ValueError, OverflowError):
             pass
     return None
+
+
+def text_sources(facts: DocumentFacts | None, file_name: str) -> list[tuple[str, str]]:
+    """Where a document says what it is, most trusted first, each named for the report."""
+    return [
+        ("metadata title", (facts.title or "") if facts else ""),
+        ("document text", facts.first_text if facts else ""),
+        ("file name", file_name),
+    ]
 
 
 def infer_period(sources: list[tuple[str, str]]) -> tuple[Period | None, str | None]:

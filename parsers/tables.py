@@ -15,14 +15,11 @@ from dataclasses import dataclass, field
 from parsers.fields.codes import (
     INDICATOR_CODE,
     code_key,
-    find_indicator_codes,
     looks_like_code,
     split_code,
     split_numbered,
 )
 from parsers.fields.deadlines import DeadlineParser
-from parsers.fields.officers import split_officers
-from parsers.fields.status import normalise_status
 from parsers.model import Kind, Record
 
 
@@ -256,27 +253,21 @@ class RecordBuilder:
         if not title and code and fallback:
             title = _flat(fallback)
         deadline_text = cell("deadline")
-        dates = self.deadlines.parse(deadline_text)
         if not header.columns("deadline"):
-            targets = [texts[i] for i in header.columns("target") if i < len(texts)]
-            dated = [t for t in targets if self.deadlines.parse(t)]
-            if dated:
-                deadline_text = " ".join(t for t in targets if t)
-                dates = [d for t in targets for d in self.deadlines.parse(t)]
-                dates = list(dict.fromkeys(dates))
+            targets = [texts[i] for i in header.columns("target") if i < len(texts) and texts[i]]
+            if any(self.deadlines.parse(t) for t in targets):
+                deadline_text = " ".join(targets)
         status_text = cell("status") or None
         everything = " ".join(
             texts[i]
             for i, r in enumerate(header.roles)
             if r in {"title", "measure", "fallback_title"} and i < len(texts)
         )
-        indicators = [c for c in find_indicator_codes(everything) if code_key(code) != c.key]
         kind = (
             "indicator"
             if NEW_INDICATOR.match(title_source)
             else self._kind(header, code, title, texts)
         )
-        officers = split_officers(cell("officer"))
         return Record(
             kind=kind,
             code=code,
@@ -288,13 +279,14 @@ class RecordBuilder:
                 if t and i < len(header.texts)
             },
             section=list(context.sections),
-            indicators=[c.text for c in indicators],
-            indicator_keys=[c.key for c in indicators],
             deadline_text=_flat(deadline_text) or None,
-            deadlines=dates,
-            officers=officers,
             status_text=_flat(status_text) if status_text else None,
-            status=normalise_status(status_text),
+            sources={
+                "indicators": everything,
+                "deadline": deadline_text,
+                "officer": cell("officer"),
+                "status": _flat(status_text or ""),
+            },
             service_ref=cell("service_ref") or None,
             page=row.page,
             table_index=table.index,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
@@ -51,11 +52,15 @@ QUARTER = re.compile(r"\bQ([1-4])\s*((?:19|20)\d\d)\s*/\s*(\d\d)\b", re.I)
 
 
 def _year(text: str, pivot: int | None) -> int:
+    """A two-digit year is the one nearest the document's period (``'99'`` in 2001 is 1999)."""
     digits = text.lstrip("'")
     if len(digits) == 4:
         return int(digits)
-    century = (pivot or 2000) // 100 * 100
-    return century + int(digits)
+    if pivot is None:
+        return 2000 + int(digits)
+    century = pivot // 100 * 100
+    candidates = (century - 100 + int(digits), century + int(digits), century + 100 + int(digits))
+    return min(candidates, key=lambda year: abs(year - pivot))
 
 
 def _month_end(year: int, month: int) -> dt.date:
@@ -70,25 +75,27 @@ class DeadlineParser:
 
     def parse(self, text: str | None) -> list[dt.date]:
         """Every date in the text, in order, each once. Never raises."""
+        return list(dict.fromkeys(day for _, _, day in self.matches(text)))
+
+    def matches(self, text: str | None) -> Iterator[tuple[int, int, dt.date]]:
+        """Each date written in the text with where it is written, in reading order."""
         if not text:
-            return []
-        found: list[dt.date] = []
+            return
         pivot = self.period_start.year if self.period_start else None
+        found: list[tuple[int, int, dt.date]] = []
         for match in TOKEN.finditer(text):
             try:
                 day = self._date(match, pivot)
             except (ValueError, KeyError, OverflowError):
                 continue
-            if day and day not in found:
-                found.append(day)
+            if day:
+                found.append((match.start(), match.end(), day))
         for match in QUARTER.finditer(text):
             start = dt.date(int(match.group(2)), 4, 1) + relativedelta(
                 months=3 * int(match.group(1))
             )
-            day = start - dt.timedelta(days=1)
-            if day not in found:
-                found.append(day)
-        return found
+            found.append((match.start(), match.end(), start - dt.timedelta(days=1)))
+        yield from sorted(found, key=lambda m: m[0])
 
     def _date(self, match: re.Match[str], pivot: int | None) -> dt.date | None:
         if match.group("numeric"):
