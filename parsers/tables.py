@@ -86,7 +86,7 @@ ROLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             "title",
             r"^(key\s+)?action( title)?$|commitment|^indicator|^measure name|we will achieve|"
             r"pi or smart milestone|what we (have|will)|^performance indicator|^objective|"
-            r"^improvement or change objective|^milestone|^priority action|^activity|^task",
+            r"^improvement or change objective|^milestone|^priority action|^activity|^task|\bkpis$",
         ),
         ("fallback_title", r"supporting objective|action description|^description"),
         ("measure", r"measure|milestone|kpi|success criteria|outcome"),
@@ -302,7 +302,7 @@ class RecordBuilder:
         title_header = header.texts[title_index] if title_index is not None else ""
         if code and code.upper().startswith("ACTION"):
             return "action"
-        if re.search(r"indicator|measure name|\bpi\b", title_header, re.I) and not re.search(
+        if re.search(r"indicator|measure name|\bk?pis?\b", title_header, re.I) and not re.search(
             r"milestone", title_header, re.I
         ):
             return "indicator"
@@ -380,6 +380,8 @@ class LogicalTable:
     width: int
     index: int
     rows_seen: int = 0
+    last_row: GridRow | None = None
+    last_record: Record | None = None
 
 
 def records_from_blocks(
@@ -448,6 +450,10 @@ def _read_table(
         )
         if repeated_header:
             continue
+        label = _group_label(texts, header)
+        if label is not None:
+            context.push(label)
+            continue
         current.rows_seen += 1
         row.index = current.rows_seen - 1
         if is_section_row(row, table.width):
@@ -463,10 +469,65 @@ def _read_table(
                 context.push(text)
             continue
         context.in_other_indicators = False
+        previous, earlier = current.last_row, current.last_record
+        if (
+            previous is not None
+            and earlier is not None
+            and row is body[0]
+            and row.page != previous.page
+            and _is_broken_row(texts, header)
+        ):
+            joined = _join_rows(previous, row)
+            record = builder.from_row(joined, header, logical, Context(list(earlier.section)))
+            if record is not None:
+                records[records.index(earlier)] = record
+                current.last_row, current.last_record = joined, record
+            current.rows_seen -= 1
+            continue
         record = builder.from_row(row, header, logical, context)
         if record is not None:
             records.append(record)
+            current.last_row, current.last_record = row, record
     return current
+
+
+def _is_broken_row(texts: list[str], header: Header) -> bool:
+    """The top of a page that finishes the row the last page cut off: no code of its own
+    where the table has a code column, or a title that carries on mid-sentence."""
+    code = header.first("code")
+    if code is not None:
+        return code < len(texts) and not texts[code] and any(texts)
+    title = header.first("title")
+    return title is not None and title < len(texts) and texts[title][:1].islower()
+
+
+def _join_rows(first: GridRow, rest: GridRow) -> GridRow:
+    """One row again, starting where it started (its page and row index)."""
+    cells = [
+        "\n".join(t for t in (a or "", b or "") if t.strip()) or (None if a is None else "")
+        for a, b in zip(first.cells, rest.cells, strict=False)
+    ]
+    return GridRow(cells, page=first.page, bbox=first.bbox, index=first.index)
+
+
+def _group_label(texts: list[str], header: Header) -> str | None:
+    """A header repeated with a new label over the title column starts a group of rows.
+
+    ``'Integrated Children's Services | RAG rating | DoT'`` under ``'… KPIs | RAG rating |
+    DoT'``: the label is context for the rows below, not a record.
+    """
+    title = header.first("title")
+    if title is None or title >= len(texts) or not texts[title]:
+        return None
+    others = [
+        i
+        for i, text in enumerate(texts)
+        if i != title and text and i < len(header.texts) and header.texts[i]
+    ]
+    repeated = [i for i in others if texts[i].lower() == header.texts[i].lower()]
+    if len(repeated) >= 2 and len(repeated) == len(others):
+        return texts[title]
+    return None
 
 
 def roles_from_content(header: Header, body: list[GridRow]) -> Header:
@@ -491,6 +552,12 @@ def roles_from_content(header: Header, body: list[GridRow]) -> Header:
 
 
 def _push_sections(rows: list[GridRow], width: int, context: Context) -> None:
+    """Rows of a table that is not a record table which read as headings over what follows.
+
+    A single cell counts only at the row's start: ``'| Performance is improving'`` in a key
+    to symbols is not a heading.
+    """
     for row in rows:
-        if row.filled and (is_section_row(row, width) or len(row.filled) == 1):
+        leads = bool((row.cells[0] or "").strip()) if row.cells else False
+        if row.filled and (is_section_row(row, width) or (len(row.filled) == 1 and leads)):
             context.push(row.filled[0])

@@ -170,6 +170,7 @@ def test_printed_deadline_cells_give_the_gold_dates() -> None:
         ("15/10/2017", ["2017-10-15"]),
         ("Mar 2011 (all)", ["2011-03-31"]),
         ("Q3 2019/20", ["2019-12-31"]),
+        ("Funded to March ‘25", ["2025-03-31"]),
         ("Ongoing", []),
         ("TBC", []),
         ("2016 - 2017", []),

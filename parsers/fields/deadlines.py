@@ -37,7 +37,7 @@ MONTHS = {
     for name in names
 }
 MONTH = r"(?:jan(?:uary)?|feb(?:ruary|uary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-YEAR = r"(?:(?:19|20)\d\d|'?\d\d)"
+YEAR = r"(?:(?:19|20)\d\d|['‘’]?\d\d)"
 
 TOKEN = re.compile(
     rf"""
@@ -53,7 +53,7 @@ QUARTER = re.compile(r"\bQ([1-4])\s*((?:19|20)\d\d)\s*/\s*(\d\d)\b", re.I)
 
 def _year(text: str, pivot: int | None) -> int:
     """A two-digit year is the one nearest the document's period (``'99'`` in 2001 is 1999)."""
-    digits = text.lstrip("'")
+    digits = text.lstrip("'‘’")
     if len(digits) == 4:
         return int(digits)
     if pivot is None:
