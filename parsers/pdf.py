@@ -19,6 +19,7 @@ import pypdfium2 as pdfium
 from pdfminer.pdfparser import PDFSyntaxError
 from pdfplumber.utils.exceptions import PdfminerException
 
+from parsers.fields.codes import looks_like_code
 from parsers.model import PARSER_VERSION, DocumentFacts, ParsedDocument, ParseError, Problem
 from parsers.tables import Block, GridRow, GridTable, Paragraph, column_role, records_from_blocks
 
@@ -222,15 +223,16 @@ def borderless_rows(
     groups: list[list[Line]] = []
     spanning: set[int] = set()
     for line in lines:
-        spans = any(
-            _column(p[0]["x0"], lefts) != _column(p[-1]["x1"] - 1, lefts)
-            for p in _phrases(line, 4.0)
+        phrases = _phrases(line, 4.0)
+        spans = len(phrases) <= 2 and any(
+            _column(p[0]["x0"], lefts) != _column(p[-1]["x1"] - 1, lefts) for p in phrases
         )
         if (
             not groups
             or spans
             or id(groups[-1][0]) in spanning
             or line.top - groups[-1][-1].top > step * 1.35
+            or (_leading_code(line, lefts) and any(_leading_code(ln, lefts) for ln in groups[-1]))
         ):
             groups.append([line])
             if spans:
@@ -318,6 +320,13 @@ def borderless_confidence(table: GridTable, lefts: list[float]) -> float:
     spread = sum(len(r.filled) >= 2 for r in body) / len(body)
     used = sum(any((r.cells[i] or "").strip() for r in body) for i in range(len(lefts)))
     return round(min(0.9, 0.5 * spread + 0.4 * used / len(lefts)) + 0.05, 3)
+
+
+def _leading_code(line: Line, lefts: list[float]) -> bool:
+    """A code in the first column: a row of its own, however close to the row above."""
+    first = _phrases(line, 4.0)[0]
+    text = " ".join(w["text"] for w in first)
+    return _column(first[0]["x0"], lefts) == 0 and looks_like_code(text)
 
 
 def _column(x: float, lefts: list[float]) -> int:

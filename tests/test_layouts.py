@@ -1,0 +1,170 @@
+"""One small real document per tricky layout (tests/fixtures/make_layouts.py), exact records.
+
+Each row is (page, code, title, deadlines, officers, status, row index).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from ingest.cli import main
+from models import Document, Record, open_store
+from parsers import ParseError, parse_file
+from tests.conftest import FIXTURES
+
+LAYOUTS = FIXTURES / "layouts"
+D = dt.date
+
+
+def rows(name: str) -> list[tuple]:
+    return [
+        (
+            r.page,
+            r.code,
+            r.title,
+            r.deadlines,
+            [o.text for o in r.officers],
+            r.status,
+            r.row_index,
+        )
+        for r in parse_file(LAYOUTS / name).records
+    ]
+
+
+def test_a_row_cut_by_the_page_break_is_one_record_on_its_first_page() -> None:
+    assert rows("cross-page-row.pdf") == [
+        (1, "KA.1", "Set up a shared service Home Improvement Agency.", [D(2016, 4, 30)],
+         ["Head of Housing and Health"], "green", 0),
+        (1, "KA.2", "Align Various Grant Programmes to Health and Wellbeing Priorities",
+         [D(2016, 8, 31)], ["Richard May", "Paul Knight"], "amber", 1),
+        (1, "KA.3", "Review of temporary accommodation provision across the district",
+         [D(2016, 9, 30)], ["Service Manager – Housing"], "green", 2),
+        (2, "KA.4", "Publish Register of Electors", [D(2016, 12, 1)],
+         ["Electoral Services Manager"], "complete", 3),
+    ]  # fmt: skip
+
+
+def test_a_two_row_header_gives_indicator_rows() -> None:
+    parsed = parse_file(LAYOUTS / "two-row-header.pdf")
+    assert rows("two-row-header.pdf") == [
+        (1, "NI014", "Avoidable contact: proportion of customer contact that is avoidable", [],
+         ["Customer Services Manager"], None, 0),
+        (1, "BVPI 12", "Working days lost due to sickness absence", [], ["Head of HR"], None, 1),
+    ]  # fmt: skip
+    first = parsed.records[0]
+    assert first.kind == "indicator"
+    assert first.cells["Target 2011/12"] == "20%"
+    assert first.cells["Target 2012/13"] == "18%"
+    assert first.section == ["Scorecard: Customer Services"]
+
+
+def test_a_borderless_table_carries_its_columns_onto_the_next_page() -> None:
+    assert rows("borderless.pdf") == [
+        (1, "KA.10", "Kingsmere Theatre – Develop business models", [D(2016, 9, 30)],
+         ["Theatre Director"], None, 0),
+        (1, "KA.11", "Deliver the leisure strategy", [D(2017, 3, 31)], ["Head of Leisure"],
+         None, 1),
+        (2, "KA.12", "Dispose of surplus land at the depot", [D(2017, 3, 31)],
+         ["Estates Manager"], None, 2),
+        (2, "KA.13", "Publish Register of Members' Interests", [], ["Monitoring Officer"],
+         None, 3),
+    ]  # fmt: skip
+    records = parse_file(LAYOUTS / "borderless.pdf").records
+    assert {r.section[-1] for r in records} == {"Outcome: Communities engaged in local issues"}
+    assert all(0.6 <= r.confidence < 1.0 for r in records)
+    assert records[2].confidence < records[0].confidence  # no header on page 2
+    assert records[3].cells["Service Ref"] == "LD1.1"
+
+
+def test_budget_and_staffing_tables_give_no_records() -> None:
+    assert rows("distractors.pdf") == [
+        (2, "KA.20", "Introduce a garden waste subscription", [D(2013, 3, 31)],
+         ["Waste Services Manager"], "green", 0),
+    ]  # fmt: skip
+
+
+def test_a_page_without_text_is_reported_for_ocr() -> None:
+    parsed = parse_file(LAYOUTS / "scanned-page.pdf")
+    assert [p.describe() for p in parsed.problems] == ["page 2: no text layer; OCR needed"]
+    assert [r.code for r in parsed.records] == ["KA.30"]
+
+
+def test_horizontal_merges_and_a_section_row_across_the_table() -> None:
+    assert rows("merged-horizontal.docx") == [
+        (None, "1.1", "Review the street cleansing rounds", [D(2013, 3, 31)],
+         ["Street Scene Manager"], None, 1),
+        (None, "1.2", "Extend kerbside recycling", [D(2012, 9, 30)],
+         ["Waste Services Manager"], None, 2),
+    ]  # fmt: skip
+    first, second = parse_file(LAYOUTS / "merged-horizontal.docx").records
+    assert first.section == second.section == ["CORPORATE PRIORITY: A CLEAN DISTRICT"]
+    assert "Measure" not in first.cells  # the merged title is read once, not twice
+    assert second.cells["Measure"] == "Number of homes served"
+
+
+def test_a_vertical_merge_gives_every_row_its_officer_and_deadline() -> None:
+    assert rows("merged-vertical.docx") == [
+        (None, "2.1", "Adopt the Local Plan", [D(2013, 12, 31)], ["Head of Planning"], None, 0),
+        (None, "2.2", "Publish the housing land supply", [D(2013, 12, 31)],
+         ["Head of Planning"], None, 1),
+        (None, "2.3", "Consult on the design guide", [D(2013, 12, 31)], ["Head of Planning"],
+         None, 2),
+    ]  # fmt: skip
+
+
+def test_a_block_merged_both_ways_is_read_once_per_row() -> None:
+    assert rows("merged-both.docx") == [
+        (None, "3.1", "Launch the business grants scheme", [D(2014, 3, 31)],
+         ["Economic Development Manager"], "green", 0),
+        (None, "3.2", "Review the town centre markets", [D(2014, 6, 30)],
+         ["Economic Development Manager"], "amber", 1),
+    ]  # fmt: skip
+
+
+def test_a_nested_table_is_lines_of_its_cell() -> None:
+    (record,) = parse_file(LAYOUTS / "nested.docx").records
+    assert record.cells["Milestones"] == "Consult on the draft strategy\nLaunch the strategy"
+    assert record.deadlines == [D(2010, 4, 30), D(2010, 6, 30)]
+    assert record.paragraph_index is None and record.table_index == 0
+
+
+@pytest.mark.parametrize("name", ["legacy.doc", "legacy.rtf"])
+def test_legacy_files_read_like_the_word_original(name: str) -> None:
+    parsed = parse_file(LAYOUTS / name)
+    assert parsed.parser == f"{name.rsplit('.', 1)[1]}+docx"
+    assert rows(name) == rows("merged-horizontal.docx")
+
+
+def test_a_legacy_doc_is_ingested_end_to_end(tmp_path: Path) -> None:
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    shutil.copy(LAYOUTS / "legacy.doc", folder / "street-scene-plan-2012-13.doc")
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    result = CliRunner().invoke(main, ["--database-url", url, "ingest", "--json", str(folder)])
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.output)["files"]
+    assert (entry["status"], entry["records"]) == ("new", 2)
+    with open_store(url)() as session:
+        document = session.scalars(select(Document)).one()
+        titles = session.scalars(select(Record.title).order_by(Record.ordinal)).all()
+    assert (document.parser, document.period_label) == ("doc+docx", "2012/13")
+    assert titles == ["Review the street cleansing rounds", "Extend kerbside recycling"]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("zip-bomb.docx", "expands to 60 MB; refusing a possible zip bomb"),
+        ("external-entity.docx", "declares XML entities; refusing it"),
+    ],
+)
+def test_hostile_word_files_are_refused_by_name(name: str, reason: str) -> None:
+    with pytest.raises(ParseError, match=reason):
+        parse_file(LAYOUTS / name)
