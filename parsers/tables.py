@@ -168,10 +168,20 @@ def _is_header_row(texts: list[str]) -> bool:
 
 
 def find_header(table: GridTable) -> tuple[int, Header] | None:
-    """The header's first row and roles, merging a second header row into the first."""
-    for start, row in enumerate(table.rows[:8]):
+    """The header's first row and roles, merging a second header row into the first.
+
+    Looked for in the first eight rows that have more than one cell: any number of
+    title and section rows (aims, approaches, objectives) may sit above it.
+    """
+    looked = 0
+    for start, row in enumerate(table.rows):
+        if len(set(row.filled)) < 2:
+            continue
+        looked += 1
+        if looked > 8:
+            break
         texts = _spread(row)
-        if len(set(row.filled)) < 2 or not _is_header_row(texts):
+        if not _is_header_row(texts):
             continue
         header = _header_from_row(texts)
         if start + 1 < len(table.rows):

@@ -213,6 +213,11 @@ def test_deadline_parser_returns_dates() -> None:
             ["Procurement Officer"],
         ),
         ("Service Manager – Environmental Health", ["Service Manager – Environmental Health"]),
+        ("Martin Lambourne Stephen Gilchrist", ["Martin Lambourne", "Stephen Gilchrist"]),
+        ("Economic Development\nTeam Leader", ["Economic Development Team Leader"]),
+        ("Various dependant on project", ["Various dependant on project"]),
+        ("– Service Manager – Housing Services", ["Service Manager – Housing Services"]),
+        ("Head of Housing\nand Health", ["Head of Housing and Health"]),
     ],
 )
 def test_officer_cells_from_real_plans(cell: str, officers: list[str]) -> None:
@@ -249,3 +254,20 @@ def test_numbered_milestones_keep_their_order(days: list[dt.date]) -> None:
 def test_parsing_never_raises(text: str) -> None:
     for found in DeadlineParser().parse(text):
         assert isinstance(found, dt.date)
+
+
+@pytest.mark.parametrize(
+    ("text", "is_role"),
+    [
+        ("Richard May", False),
+        ("Dr Sarah Gilchrist", False),
+        ("Georgina Hayward", False),
+        ("Head of Housing and Health", True),
+        ("Economic Development Team Leader", True),
+        ("Economic Development", True),
+        ("CSC", True),
+    ],
+)
+def test_a_person_or_a_post(text: str, is_role: bool) -> None:
+    (officer,) = split_officers(text)
+    assert (officer.text, officer.is_role) == (text, is_role)

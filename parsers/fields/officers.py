@@ -11,7 +11,13 @@ ROLE_WORDS = re.compile(
     r"coordinator|co-ordinator|advisor|adviser|assistant|deputy|corporate|portfolio|holder|"
     r"member|members|cabinet|group|board|unit|partnership|partners|council|department|"
     r"section|specialist|consultant|analyst|administrator|supervisor|principal|senior|"
-    r"strategic|all|staff|cmt|smt|ceo|hr|ict|it)\b",
+    r"strategic|all|staff|cmt|smt|ceo|hr|ict|it|"
+    # the subjects posts are named after: "Economic Development" is a team, not a person
+    r"development|economic|housing|health|planning|finance|financial|policy|performance|"
+    r"customer|community|communities|environmental|environment|legal|democratic|estates|"
+    r"property|revenues|benefits|leisure|waste|licensing|communications|partnerships|"
+    r"strategy|regeneration|elections|electoral|democracy|safety|business|projects?|"
+    r"operations|resources|support|transformation|digital|parking|enforcement)\b",
     re.I,
 )
 PERSON = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Miss)\.?\s+)?[A-Z][a-z'’\-]+(?:\s+[A-Z][a-z'’\-]+){1,2}$")
@@ -24,7 +30,7 @@ def _is_person(text: str) -> bool:
 
 
 def _tidy(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip(" ,;")
+    text = re.sub(r"\s+", " ", text).strip(" ,;").lstrip("–—- ")
     return re.sub(r"\s*[–—]\s*", " – ", re.sub(r"(?<=\w)\s+-\s+(?=\w)", " – ", text))
 
 
@@ -48,8 +54,15 @@ def _lines_to_units(lines: list[str]) -> list[str]:
         if not line:
             continue
         wrapped_name = units and _is_person(f"{units[-1]} {line}") and " " not in units[-1] + line
+        wrapped_post = (
+            units
+            and POST_START.match(line)
+            and not POST_END.search(units[-1])
+            and not HEAD_END.search(units[-1])
+        )
         if units and (
-            CONNECTOR_END.search(units[-1])
+            wrapped_post
+            or CONNECTOR_END.search(units[-1])
             or not _balanced(units[-1])
             or line[0].islower()
             or wrapped_name
@@ -66,14 +79,22 @@ POST_END = re.compile(
     r"advisor|assistant|accountant|surveyor|solicitor|engineer)\.?$",
     re.I,
 )
+POST_START = re.compile(
+    r"^(?:team\s+)?(?:manager|officer|leader|director|lead|coordinator)\b", re.I
+)
 HEAD_END = re.compile(r"\b(services|service|control|manager|officer|team|leader|director)$", re.I)
-SENTENCE = re.compile(r"^[A-Z]?[a-z]+(?:\s+[a-z]+){3,}")
+SENTENCE = re.compile(r"^[A-Z]?[a-z]+(?:\s+[a-z]+){4,}")
+"""Five or more lower-case words: a note ('Specific roles and responsibilities to be …'),
+not a post; 'Various dependant on project' is what the plan says and is kept."""
 
 
 def _split_conjunction(unit: str, separator: str) -> list[str]:
     parts = [p.strip() for p in re.split(separator, unit) if p.strip()]
     if len(parts) > 1 and all(_is_person(p) for p in parts):
         return parts
+    words = unit.split()
+    if len(words) == 4 and all(_is_person(" ".join(pair)) for pair in (words[:2], words[2:])):
+        return [" ".join(words[:2]), " ".join(words[2:])]  # two names on one line
     return _split_posts(unit)
 
 
