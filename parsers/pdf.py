@@ -49,6 +49,12 @@ def _has_images(page: pdfium.PdfPage) -> bool:
     return any(obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects())
 
 
+def _is_ruled(page: pdfium.PdfPage) -> bool:
+    """Enough drawn lines for a ruled table: a continuation page whose rows have no codes."""
+    paths = sum(obj.type == pdfium.raw.FPDF_PAGEOBJ_PATH for obj in page.get_objects())
+    return paths >= 8
+
+
 def scan_pages(path: Path) -> tuple[list[int], list[Problem], DocumentFacts]:
     """The fast pass: which pages can hold a plan table, which have no text layer."""
     pdf = _open(path)
@@ -71,7 +77,9 @@ def scan_pages(path: Path) -> tuple[list[int], list[Problem], DocumentFacts]:
                     first_text.append(text)
                 header_hits = len({m.group(0).lower() for m in HEADER_WORDS.finditer(text)})
                 code_lines = len(CODE_LINE.findall(text))
-                is_table = header_hits >= 2 or (previous_was_table and code_lines >= 1)
+                is_table = header_hits >= 2 or (
+                    previous_was_table and (code_lines >= 1 or _is_ruled(page))
+                )
                 if is_table:
                     candidates.append(number)
                 previous_was_table = is_table
