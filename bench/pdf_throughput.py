@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import resource
 import tempfile
 import time
 from collections.abc import Callable
@@ -85,8 +84,11 @@ def pages_per_second(parse: Callable[[Path], int], files: list[Path]) -> tuple[f
 
 
 def _peak_rss(parse: Callable[[Path], int], path: Path, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork+exec."""
     parse(path)
-    queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    status = Path("/proc/self/status").read_text()
+    peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+    queue.put(peak_kb / 1024)
 
 
 def peak_rss_mb(parse: Callable[[Path], int], path: Path) -> float:

@@ -77,12 +77,13 @@ def scan_pages(path: Path) -> tuple[list[int], list[Problem], DocumentFacts]:
                     first_text.append(text)
                 header_hits = len({m.group(0).lower() for m in HEADER_WORDS.finditer(text)})
                 code_lines = len(CODE_LINE.findall(text))
-                is_table = header_hits >= 2 or (
-                    previous_was_table and (code_lines >= 1 or _is_ruled(page))
-                )
-                if is_table:
+                # A ruled page with neither header words nor codes continues only a page
+                # that had them, and is never continued itself: one hop, so a budget
+                # appendix that follows a plan does not ride along.
+                by_evidence = header_hits >= 2 or (previous_was_table and code_lines >= 1)
+                if by_evidence or (previous_was_table and _is_ruled(page)):
                     candidates.append(number)
-                previous_was_table = is_table
+                previous_was_table = by_evidence
             finally:
                 page.close()
         facts = DocumentFacts(
