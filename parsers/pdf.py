@@ -45,14 +45,17 @@ def _open(path: Path) -> pdfium.PdfDocument:
         raise ParseError(f"damaged or truncated PDF ({error})") from error
 
 
+def _count_objects(page: pdfium.PdfPage, kind: int) -> int:
+    return sum(obj.type == kind for obj in page.get_objects())
+
+
 def _has_images(page: pdfium.PdfPage) -> bool:
-    return any(obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects())
+    return _count_objects(page, pdfium.raw.FPDF_PAGEOBJ_IMAGE) > 0
 
 
 def _is_ruled(page: pdfium.PdfPage) -> bool:
     """Enough drawn lines for a ruled table: a continuation page whose rows have no codes."""
-    paths = sum(obj.type == pdfium.raw.FPDF_PAGEOBJ_PATH for obj in page.get_objects())
-    return paths >= 8
+    return _count_objects(page, pdfium.raw.FPDF_PAGEOBJ_PATH) >= 8
 
 
 def scan_pages(path: Path) -> tuple[list[int], list[Problem], DocumentFacts]:
@@ -211,13 +214,14 @@ def _reads_as_heading(text: str) -> bool:
 def find_borderless_header(lines: list[Line]) -> tuple[int, int, list[float]] | None:
     """The first line that reads as a header (three or more column roles), its extent, columns."""
     for start, line in enumerate(lines):
-        phrases = [" ".join(w["text"] for w in p) for p in _phrases(line, gap=6.0)]
-        if sum(column_role(p) is not None and _reads_as_heading(p) for p in phrases) < 3:
+        phrases = _phrases(line, gap=6.0)
+        texts = [" ".join(w["text"] for w in p) for p in phrases]
+        if sum(column_role(t) is not None and _reads_as_heading(t) for t in texts) < 3:
             continue
         header_end = start + 1
         while header_end < len(lines) and lines[header_end].top - lines[header_end - 1].bottom < 3:
             header_end += 1
-        return start, header_end, [p[0]["x0"] for p in _phrases(line, gap=6.0)]
+        return start, header_end, [p[0]["x0"] for p in phrases]
     return None
 
 
@@ -231,23 +235,27 @@ def borderless_rows(
     step = min(pitches) if pitches else 12.0
     groups: list[list[Line]] = []
     spanning: set[int] = set()
+    group_has_code = False
     for line in lines:
         phrases = _phrases(line, 4.0)
         spans = len(phrases) <= 2 and any(
             _column(p[0]["x0"], lefts) != _column(p[-1]["x1"] - 1, lefts) for p in phrases
         )
+        leading_code = _leading_code(phrases[0], lefts)
         if (
             not groups
             or spans
             or id(groups[-1][0]) in spanning
             or line.top - groups[-1][-1].top > step * 1.35
-            or (_leading_code(line, lefts) and any(_leading_code(ln, lefts) for ln in groups[-1]))
+            or (leading_code and group_has_code)
         ):
             groups.append([line])
+            group_has_code = leading_code
             if spans:
                 spanning.add(id(line))
         else:
             groups[-1].append(line)
+            group_has_code = group_has_code or leading_code
     rows: list[GridRow] = []
     for group in groups:
         words = [w for ln in group for w in ln.words]
@@ -331,9 +339,9 @@ def borderless_confidence(table: GridTable, lefts: list[float]) -> float:
     return round(min(0.9, 0.5 * spread + 0.4 * used / len(lefts)) + 0.05, 3)
 
 
-def _leading_code(line: Line, lefts: list[float]) -> bool:
-    """A code in the first column: a row of its own, however close to the row above."""
-    first = _phrases(line, 4.0)[0]
+def _leading_code(first: list[Word], lefts: list[float]) -> bool:
+    """A line's first phrase is a code in the first column: a row of its own, however close
+    to the row above."""
     text = " ".join(w["text"] for w in first)
     return _column(first[0]["x0"], lefts) == 0 and looks_like_code(text)
 

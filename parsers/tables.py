@@ -391,7 +391,8 @@ class LogicalTable:
     index: int
     rows_seen: int = 0
     last_row: GridRow | None = None
-    last_record: Record | None = None
+    last_at: int | None = None
+    """Where the last row's record sits in the document's records: a cut row rejoins it."""
 
 
 def records_from_blocks(
@@ -479,25 +480,26 @@ def _read_table(
                 context.push(text)
             continue
         context.in_other_indicators = False
-        previous, earlier = current.last_row, current.last_record
+        previous, at = current.last_row, current.last_at
         if (
             previous is not None
-            and earlier is not None
+            and at is not None
             and row is body[0]
             and row.page != previous.page
             and _is_broken_row(texts, header)
         ):
             joined = _join_rows(previous, row)
-            record = builder.from_row(joined, header, logical, Context(list(earlier.section)))
+            earlier = Context(list(records[at].section))
+            record = builder.from_row(joined, header, logical, earlier)
             if record is not None:
-                records[records.index(earlier)] = record
-                current.last_row, current.last_record = joined, record
+                records[at] = record
+                current.last_row = joined
             current.rows_seen -= 1
             continue
         record = builder.from_row(row, header, logical, context)
         if record is not None:
             records.append(record)
-            current.last_row, current.last_record = row, record
+            current.last_row, current.last_at = row, len(records) - 1
     return current
 
 

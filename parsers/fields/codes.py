@@ -7,6 +7,7 @@ suffix letters stay (``NI014a``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Prefixes of indicator sets: national (NI, BVPI/BV) and the local ones councils use.
@@ -58,14 +59,20 @@ def code_key(code: str | None) -> str | None:
     return indicator_key(code) if re.match(r"^[A-Za-z]", code) else code.strip()
 
 
-def find_indicator_codes(text: str) -> list[IndicatorCode]:
-    """Indicator codes cited anywhere in the text, in order, each once."""
-    found: dict[str, IndicatorCode] = {}
+def indicator_mentions(text: str) -> Iterator[tuple[int, int, IndicatorCode]]:
+    """Each indicator code's first mention in the text, with where it is printed, in order."""
+    seen: set[str] = set()
     for match in INDICATOR_CODE.finditer(text):
         code = match.group("code")
         key = indicator_key(code)
-        found.setdefault(key, IndicatorCode(code, key))
-    return list(found.values())
+        if key not in seen:
+            seen.add(key)
+            yield match.start("code"), match.end("code"), IndicatorCode(code, key)
+
+
+def find_indicator_codes(text: str) -> list[IndicatorCode]:
+    """Indicator codes cited anywhere in the text, in order, each once."""
+    return [code for _, _, code in indicator_mentions(text)]
 
 
 def split_code(text: str) -> tuple[str | None, str]:

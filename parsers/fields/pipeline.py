@@ -31,10 +31,9 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from parsers.fields.codes import IndicatorCode, code_key, find_indicator_codes
+from parsers.fields.codes import IndicatorCode, code_key, indicator_mentions
 from parsers.fields.deadlines import DeadlineParser
 from parsers.fields.officers import split_officers
-from parsers.fields.status import LETTERS
 from parsers.model import Officer, Record, Status
 
 PIPELINE_DIR = Path(__file__).with_name("recogniser")
@@ -60,6 +59,8 @@ STATUS_PHRASES: dict[str, list[str]] = {
     "green": ["action on target", "on track", "on target", "green"],
     "grey": ["grey", "gray", "not updated"],
 }
+LETTERS: dict[str, Status] = {"R": "red", "A": "amber", "G": "green"}
+"""A cell holding only one letter."""
 STATUS_PRIORITY: list[str] = ["complete", "red", "green", "amber", "grey"]
 COLOUR_WORDS = frozenset({"red", "amber", "green", "grey", "gray"})
 """RAG colours count only at either end of the cell: 'works at the Red Lion car park' is not a rating."""
@@ -107,16 +108,11 @@ def _spans(doc: Doc, bounds: Iterable[tuple[int, int, str, str]]) -> list[Span]:
 
 @Language.component("indicator_codes")
 def indicator_codes(doc: Doc) -> Doc:
-    found = find_indicator_codes(doc.text)
-    doc._.indicators = found
-    bounds = []
-    cursor = 0
-    for code in found:
-        at = doc.text.find(code.text, cursor)
-        if at >= 0:
-            bounds.append((at, at + len(code.text), "INDICATOR", code.key))
-            cursor = at + len(code.text)
-    doc.spans["indicators"] = _spans(doc, bounds)
+    mentions = list(indicator_mentions(doc.text))
+    doc._.indicators = [code for _, _, code in mentions]
+    doc.spans["indicators"] = _spans(
+        doc, ((start, end, "INDICATOR", code.key) for start, end, code in mentions)
+    )
     return doc
 
 
