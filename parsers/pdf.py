@@ -8,96 +8,31 @@ reading. Cell text keeps real line breaks and joins lines the renderer merely wr
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pdfplumber
-import pypdfium2 as pdfium
 from pdfminer.pdfparser import PDFSyntaxError
 from pdfplumber.utils.exceptions import PdfminerException
 
 from parsers.fields.codes import looks_like_code
-from parsers.model import PARSER_VERSION, DocumentFacts, ParsedDocument, ParseError, Problem
-from parsers.tables import Block, GridRow, GridTable, Paragraph, column_role, records_from_blocks
+from parsers.geometry import (
+    SETTINGS,
+    ReadingSettings,
+    band_cells,
+    horizontal_rules,
+    rivers,
+    rule_bands,
+)
+from parsers.model import PARSER_VERSION, ParsedDocument, ParseError, Problem
+from parsers.roles import column_role
+from parsers.tables import Block, GridRow, GridTable, Paragraph, records_from_blocks
+from parsers.triage import scan_pages
 
 Word = dict[str, Any]
 BBox = tuple[float, float, float, float]
-
-HEADER_WORDS = re.compile(
-    r"deadline|due date|lead officer|responsible officer|action code|key action|measure name|"
-    r"ref no|indicator|commitment|completion by|timescale|led by|red\s*/\s*amber|we will achieve|"
-    r"smart milestone|target",
-    re.I,
-)
-CODE_LINE = re.compile(r"^\s*(?:[A-Z]{1,6}[\s.\-]?\d{1,4}|\d{1,2}-[A-Z]{2,6}\d|\d{1,2}\.\d)", re.M)
-
-
-def _open(path: Path) -> pdfium.PdfDocument:
-    try:
-        return pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as error:
-        message = str(error).lower()
-        if "password" in message:
-            raise ParseError("password-protected PDF; save an unprotected copy") from error
-        raise ParseError(f"damaged or truncated PDF ({error})") from error
-
-
-def _count_objects(page: pdfium.PdfPage, kind: int) -> int:
-    return sum(obj.type == kind for obj in page.get_objects())
-
-
-def _has_images(page: pdfium.PdfPage) -> bool:
-    return _count_objects(page, pdfium.raw.FPDF_PAGEOBJ_IMAGE) > 0
-
-
-def _is_ruled(page: pdfium.PdfPage) -> bool:
-    """Enough drawn lines for a ruled table: a continuation page whose rows have no codes."""
-    return _count_objects(page, pdfium.raw.FPDF_PAGEOBJ_PATH) >= 8
-
-
-def scan_pages(path: Path) -> tuple[list[int], list[Problem], DocumentFacts]:
-    """The fast pass: which pages can hold a plan table, which have no text layer."""
-    pdf = _open(path)
-    candidates: list[int] = []
-    problems: list[Problem] = []
-    first_text: list[str] = []
-    try:
-        metadata = pdf.get_metadata_dict()
-        previous_was_table = False
-        for number in range(len(pdf)):
-            page = pdf[number]
-            try:
-                text = page.get_textpage().get_text_range()
-                if not text.strip():
-                    if _has_images(page):
-                        problems.append(Problem("no text layer; OCR needed", page=number + 1))
-                    previous_was_table = False
-                    continue
-                if number < 3:
-                    first_text.append(text)
-                header_hits = len({m.group(0).lower() for m in HEADER_WORDS.finditer(text)})
-                code_lines = len(CODE_LINE.findall(text))
-                # A ruled page with neither header words nor codes continues only a page
-                # that had them, and is never continued itself: one hop, so a budget
-                # appendix that follows a plan does not ride along.
-                by_evidence = header_hits >= 2 or (previous_was_table and code_lines >= 1)
-                if by_evidence or (previous_was_table and _is_ruled(page)):
-                    candidates.append(number)
-                previous_was_table = by_evidence
-            finally:
-                page.close()
-        facts = DocumentFacts(
-            title=metadata.get("Title") or None,
-            author=metadata.get("Author") or None,
-            first_text="\n".join(first_text)[:6000],
-            page_count=len(pdf),
-        )
-    finally:
-        pdf.close()
-    return candidates, problems, facts
 
 
 @dataclass
@@ -168,32 +103,126 @@ def _words_in(words: list[Word], bbox: BBox) -> list[Word]:
 
 
 def ruled_tables(
-    page: pdfplumber.page.Page, words: list[Word]
+    page: pdfplumber.page.Page, words: list[Word], settings: ReadingSettings = SETTINGS
 ) -> list[tuple[BBox, list[GridRow], float]]:
-    """Tables drawn with lines: pdfplumber's grid, our cell text."""
+    """Tables drawn with lines: pdfplumber's grid where rules cross, rows between
+    horizontal rules where they do not, and columns from word alignment wherever the
+    grid leaves a row as one cell."""
     found = []
-    for table in page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"}):
-        rows: list[GridRow] = []
-        filled = total = 0
-        for index, row in enumerate(table.rows):
-            cells: list[str | None] = []
-            for bbox in row.cells:
-                if bbox is None:
-                    cells.append(None)
-                    continue
-                text = cell_text(_words_in(words, bbox), right=bbox[2], left=bbox[0])
-                cells.append(text)
-                total += 1
-                filled += bool(text.strip())
-            rows.append(GridRow(cells, page=page.page_number, bbox=_bbox(row.bbox), index=index))
+    grids = page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"})
+    for table in grids:
+        rows = _grid_rows(page, table, words)
+        if _under_split(rows):
+            bands = [_bbox(r.bbox) for r in table.rows]
+            rows = aligned_rows(page, bands, words, settings) or rows
         if len(rows) < 2 or max(len(r.cells) for r in rows) < 2:
             continue
-        inside = len(_words_in(words, table.bbox))
-        in_cells = sum(len(_words_in(words, c)) for r in table.rows for c in r.cells if c)
-        accuracy = in_cells / inside if inside else 0.0
-        fill = filled / total if total else 0.0
-        found.append((_bbox(table.bbox), rows, round(0.7 * accuracy + 0.3 * fill, 3)))
-    return found
+        found.append((_bbox(table.bbox), rows, _grid_confidence(rows, words, table.bbox)))
+    covered = [bbox for bbox, _, _ in found]
+    rules = horizontal_rules(page.edges, float(page.width), settings)
+    for bands in rule_bands(rules):
+        box = (bands[0][0], bands[0][1], bands[0][2], bands[-1][3])
+        if any(_overlaps(box, other) for other in covered):
+            continue
+        rows = aligned_rows(page, bands, words, settings)
+        if rows and len(rows) >= 2:
+            found.append((box, rows, _grid_confidence(rows, words, box) * 0.9))
+    return sorted(found, key=lambda item: item[0][1])
+
+
+def _grid_rows(page: pdfplumber.page.Page, table: Any, words: list[Word]) -> list[GridRow]:
+    """pdfplumber's rows as cell texts. A position covered by a cell that starts in an
+    earlier row (merged down) repeats that cell's text, as Word's vMerge does; one covered
+    from the left stays ``None``."""
+    starts = {
+        _bbox(c): cell_text(_words_in(words, _bbox(c)), right=c[2], left=c[0]) for c in table.cells
+    }
+    rows: list[GridRow] = []
+    xs = sorted({c[0] for c in table.cells})
+    for index, row in enumerate(table.rows):
+        cells: list[str | None] = []
+        above: set[int] = set()
+        top, bottom = row.bbox[1], row.bbox[3]
+        for column, bbox in enumerate(row.cells):
+            if bbox is not None:
+                cells.append(starts[_bbox(bbox)])
+                continue
+            x = xs[column] + 1 if column < len(xs) else 0.0
+            merged = next(
+                (
+                    text
+                    for box, text in starts.items()
+                    if box[1] < top - 1 and box[3] >= bottom - 1 and box[0] <= x <= box[2]
+                ),
+                None,
+            )
+            if merged is not None:
+                above.add(column)
+            cells.append(merged)
+        rows.append(
+            GridRow(
+                cells,
+                page=page.page_number,
+                bbox=_bbox(row.bbox),
+                index=index,
+                above=frozenset(above),
+            )
+        )
+    return rows
+
+
+def _under_split(rows: list[GridRow]) -> bool:
+    """Most rows read as one cell although the grid has columns: rules run between rows
+    only, so the columns must come from the words."""
+    if len(rows) < 3 or max(len(r.cells) for r in rows) < 2:
+        return len(rows) >= 3
+    single = sum(sum(c is not None for c in r.cells) <= 1 for r in rows[1:])
+    return single >= 0.6 * (len(rows) - 1)
+
+
+def aligned_rows(
+    page: pdfplumber.page.Page,
+    bands: list[BBox],
+    words: list[Word],
+    settings: ReadingSettings = SETTINGS,
+) -> list[GridRow]:
+    """Rows between rules, columns where the words of most rows leave a river of white."""
+    band_words = [_words_in(words, band) for band in bands]
+    left = min(b[0] for b in bands)
+    right = max(b[2] for b in bands)
+    bounds = rivers(band_words, left, right, settings)
+    if not bounds:
+        return []
+    edges = [left, *bounds, right]
+    rows: list[GridRow] = []
+    for band, inside in zip(bands, band_words, strict=True):
+        if not inside:
+            continue
+        split = band_cells(inside, bounds, settings.phrase_gap)
+        if split is None:
+            cells: list[str | None] = [cell_text(inside, right=right, left=left)]
+            cells += [None] * len(bounds)
+        else:
+            cells = [
+                cell_text(column, right=edges[i + 1] - 3, left=edges[i])
+                for i, column in enumerate(split)
+            ]
+        rows.append(GridRow(cells, page=page.page_number, bbox=band, index=len(rows)))
+    return rows
+
+
+def _grid_confidence(rows: list[GridRow], words: list[Word], bbox: tuple[float, ...]) -> float:
+    """Camelot-like evidence: the share of the table's words inside a cell, and cell fill."""
+    inside = len(_words_in(words, _bbox(bbox)))
+    in_rows = sum(len(_words_in(words, r.bbox)) for r in rows if r.bbox)
+    cells = [c for r in rows for c in r.cells if c is not None]
+    fill = sum(bool(c.strip()) for c in cells) / len(cells) if cells else 0.0
+    accuracy = min(1.0, in_rows / inside) if inside else 0.0
+    return round(0.7 * accuracy + 0.3 * fill, 3)
+
+
+def _overlaps(a: BBox, b: BBox) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _phrases(line: Line, gap: float) -> list[list[Word]]:

@@ -21,16 +21,19 @@ from parsers.fields.codes import (
 )
 from parsers.fields.deadlines import DeadlineParser
 from parsers.model import Kind, Record
+from parsers.roles import FINANCE_HEADER, PLAN_TITLE, column_role, is_money_table, reads_as_heading
 
 
 @dataclass
 class GridRow:
-    """One row of a table; ``None`` marks a grid position covered by a merged cell."""
+    """One row of a table; ``None`` marks a grid position covered by a cell to its left,
+    and ``above`` the positions whose text repeats a cell merged down from a row above."""
 
     cells: list[str | None]
     page: int | None = None
     bbox: tuple[float, float, float, float] | None = None
     index: int = 0
+    above: frozenset[int] = frozenset()
 
     @property
     def texts(self) -> list[str]:
@@ -63,37 +66,6 @@ class Paragraph:
 
 Block = GridTable | Paragraph
 
-# Column roles by header text, most specific first. The first pattern to match a header wins.
-ROLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    (role, re.compile(pattern, re.I))
-    for role, pattern in [
-        ("ignore", r"icon|council source|unit of measure|frequency|^unit$|best 25"),
-        ("service_ref", r"service\s*ref"),
-        (
-            "deadline",
-            r"deadline|due date|completion (by|date)|timescale|target date|by when|"
-            r"completion by month|^when$|date due",
-        ),
-        ("officer", r"officer|led by|^lead\b|owner|responsib|accountable|^who$"),
-        ("status", r"red\s*/\s*amber|\brag\b|^status|expected outcome$|progress status|^traffic"),
-        ("comments", r"comment|notes|progress|update|commentary|supporting information"),
-        (
-            "code",
-            r"key action\s*no|action code|ref(erence)?\.?\s*(no|number)?\.?$|^code$|^no\.?$|"
-            r"^pi\s*(code|ref)|^id$",
-        ),
-        (
-            "title",
-            r"^(key\s+)?action( title)?$|commitment|^indicator|^measure name|we will achieve|"
-            r"pi or smart milestone|what we (have|will)|^performance indicator|^objective|"
-            r"^improvement or change objective|^milestone|^priority action|^activity|^task|\bkpis$",
-        ),
-        ("fallback_title", r"supporting objective|action description|^description"),
-        ("measure", r"measure|milestone|kpi|success criteria|outcome"),
-        ("target", r"target|actual|outturn|estimate|ytd|\b(19|20)\d\d\s*[/\-–]\s*\d\d|performance"),
-        ("context", r"service objective|^aim|high priorit|^theme|^priority"),
-    ]
-]
 SECTION_PREFIX = re.compile(
     r"^\s*(corporate priority|priority|outcome|aim|approach|scorecard|theme|objective|"
     r"service objectives?|relevant council|improvement plan|operational plan)\s*:",
@@ -107,21 +79,6 @@ INDICATOR_TAIL = re.compile(
 NEW_INDICATOR = re.compile(r"^\s*NEW\s+PI\b", re.I)
 INDICATOR_TITLE = re.compile(r"^\s*(%|percentage|number|no\.|average|rate|proportion)\b", re.I)
 NUMBER = re.compile(r"^[\s£$%<>=~+\-]*\d[\d,.]*\s*%?\s*$")
-FINANCE_HEADER = re.compile(
-    r"£|budget|cost|spend|revenue|capital|salary|fte|grade|variance|"
-    r"forecast|income|expenditure|savings|likelihood|impact|risk",
-    re.I,
-)
-
-
-def column_role(header: str) -> str | None:
-    text = " ".join(header.split())
-    if not text:
-        return None
-    for role, pattern in ROLE_PATTERNS:
-        if pattern.search(text):
-            return role
-    return None
 
 
 @dataclass
@@ -148,8 +105,10 @@ class Header:
             "measure" in roles and "code" in roles
         )
         evidence = roles & {"code", "deadline", "officer", "status", "target", "measure"}
+        title = self.first("title")
+        named = title is not None and bool(PLAN_TITLE.search(self.texts[title]))
         finance = sum(bool(FINANCE_HEADER.search(t)) for t in self.texts)
-        return has_title and bool(evidence) and finance <= len(self.texts) // 3
+        return has_title and (bool(evidence) or named) and finance <= len(self.texts) // 3
 
 
 def _header_from_row(texts: list[str]) -> Header:
@@ -157,13 +116,21 @@ def _header_from_row(texts: list[str]) -> Header:
     return Header(rows=1, roles=roles, texts=texts)
 
 
-def _is_header_row(texts: list[str]) -> bool:
-    roles = [column_role(t) for t in texts if t.strip()]
+def _is_header_row(texts: list[str], first: bool = False) -> bool:
+    """Two or more known column roles; or, in a table's first row, headings only, one of
+    which names the plan's rows ('What we have committed to | Strategies in place')."""
+    filled = [t for t in texts if t.strip()]
+    roles = [column_role(t) for t in filled]
     known = [r for r in roles if r]
+    if any(looks_like_code(t) and column_role(t) is None for t in texts):
+        return False
+    if len(known) >= 2 and len(known) >= len(roles) * 0.6:
+        return True
     return (
-        len(known) >= 2
-        and len(known) >= len(roles) * 0.6
-        and not any(looks_like_code(t) and column_role(t) is None for t in texts)
+        first
+        and len(set(filled)) >= 2
+        and all(reads_as_heading(t) for t in filled)
+        and any(r == "title" and PLAN_TITLE.search(t) for r, t in zip(roles, filled, strict=True))
     )
 
 
@@ -181,7 +148,7 @@ def find_header(table: GridTable) -> tuple[int, Header] | None:
         if looked > 8:
             break
         texts = _spread(row)
-        if not _is_header_row(texts):
+        if not _is_header_row(texts, first=looked == 1):
             continue
         header = _header_from_row(texts)
         if start + 1 < len(table.rows):
@@ -393,6 +360,8 @@ class LogicalTable:
     last_row: GridRow | None = None
     last_at: int | None = None
     """Where the last row's record sits in the document's records: a cut row rejoins it."""
+    last_block: int | None = None
+    """Which grid the last row came from: a row merged down from it must share that grid."""
 
 
 def records_from_blocks(
@@ -437,10 +406,13 @@ def _read_table(
     found = find_header(table)
     if found is not None:
         header = found[1]
-        if not header.is_record_table:
+        body = table.rows[header.start + header.rows :]
+        columns = [
+            [r.texts[i] if i < len(r.texts) else "" for r in body] for i in range(table.width)
+        ]
+        if not header.is_record_table or is_money_table(header.roles, columns):
             _push_sections(table.rows, table.width, context)
             return None
-        body = table.rows[header.start + header.rows :]
         header = roles_from_content(header, body)
         if current is None or current.header.roles != header.roles or current.width != table.width:
             current = LogicalTable(header, table.width, table.index)
@@ -481,6 +453,19 @@ def _read_table(
             continue
         context.in_other_indicators = False
         previous, at = current.last_row, current.last_at
+        if _continues_merged_title(row, header):
+            # One item over several rows (its title cell merged down): the row adds its
+            # other cells to the item above, or, under a header, is part of the header.
+            if previous is not None and at is not None and current.last_block == id(table):
+                joined = _join_rows(previous, row)
+                record = builder.from_row(
+                    joined, header, logical, Context(list(records[at].section))
+                )
+                if record is not None:
+                    records[at] = record
+                    current.last_row = joined
+            current.rows_seen -= 1
+            continue
         if (
             previous is not None
             and at is not None
@@ -500,7 +485,15 @@ def _read_table(
         if record is not None:
             records.append(record)
             current.last_row, current.last_at = row, len(records) - 1
+            current.last_block = id(table)
     return current
+
+
+def _continues_merged_title(row: GridRow, header: Header) -> bool:
+    title = header.first("title")
+    if title is None:
+        title = header.first("fallback_title")
+    return title is not None and title in row.above
 
 
 def _is_broken_row(texts: list[str], header: Header) -> bool:
@@ -516,8 +509,10 @@ def _is_broken_row(texts: list[str], header: Header) -> bool:
 def _join_rows(first: GridRow, rest: GridRow) -> GridRow:
     """One row again, starting where it started (its page and row index)."""
     cells = [
-        "\n".join(t for t in (a or "", b or "") if t.strip()) or (None if a is None else "")
-        for a, b in zip(first.cells, rest.cells, strict=False)
+        a
+        if i in rest.above
+        else "\n".join(t for t in (a or "", b or "") if t.strip()) or (None if a is None else "")
+        for i, (a, b) in enumerate(zip(first.cells, rest.cells, strict=False))
     ]
     return GridRow(cells, page=first.page, bbox=first.bbox, index=first.index)
 

@@ -69,30 +69,34 @@ def _cell_text(tc: CT_Tc, parent: Table) -> str:
                 lines.append(text)
         elif isinstance(child, CT_Tbl):
             for row in _grid(Table(child, parent)):
-                lines.append(" | ".join(c for c in row if c))
+                lines.append(" | ".join(row.filled))
     return "\n".join(lines)
 
 
-def _grid(table: Table) -> list[list[str | None]]:
+def _grid(table: Table) -> list[GridRow]:
     """The table as a grid: a horizontal merge leaves ``None`` to its right, a vertical
-    merge repeats the text of the cell it continues."""
+    merge repeats the text of the cell it continues (and the row says which)."""
     rows: list[list[str | None]] = []
+    grid: list[GridRow] = []
     for tr in table._tbl.tr_lst:
         row: list[str | None] = []
+        above: set[int] = set()
         grid_before = tr.trPr.find(qn("w:gridBefore")) if tr.trPr is not None else None
         if grid_before is not None:
             row.extend([""] * int(grid_before.get(qn("w:val"), "0")))
         for tc in tr.tc_lst:
             column = len(row)
             if tc.vMerge == "continue":
-                above = rows[-1][column] if rows and column < len(rows[-1]) else ""
-                text: str | None = above if above is not None else ""
+                merged = rows[-1][column] if rows and column < len(rows[-1]) else ""
+                text: str | None = merged if merged is not None else ""
+                above.add(column)
             else:
                 text = _cell_text(tc, table)
             row.append(text)
             row.extend([None] * (tc.grid_span - 1))
         rows.append(row)
-    return rows
+        grid.append(GridRow(row, index=len(grid), above=frozenset(above)))
+    return grid
 
 
 def iter_blocks(document: DocxDocument) -> Iterator[Block]:
@@ -101,8 +105,7 @@ def iter_blocks(document: DocxDocument) -> Iterator[Block]:
         if isinstance(element, CT_P):
             yield Paragraph(DocxParagraph(element, document).text, index=index)
         elif isinstance(element, CT_Tbl):
-            grid = _grid(Table(element, document))
-            rows = [GridRow(cells, index=i) for i, cells in enumerate(grid)]
+            rows = _grid(Table(element, document))
             yield GridTable(rows, index=table_index, continues_previous=True)
             table_index += 1
 

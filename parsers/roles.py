@@ -1,0 +1,113 @@
+"""What a table column holds: one header vocabulary, and the evidence of its cells.
+
+A header is one vote among several: a column's cells say as much about it as its header
+does, and a header outside the vocabulary still gets a role from what it holds.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Column roles by header text, most specific first. The first pattern to match a header wins.
+ROLE_VOCABULARY: list[tuple[str, str]] = [
+    (
+        "ignore",
+        r"icon|council source|data source|^source$|unit of measure|frequency|^unit$|best 25",
+    ),
+    ("service_ref", r"service\s*ref"),
+    (
+        "deadline",
+        r"deadline|due date|completion (by|date)|timescale|target date|by when|"
+        r"completion by month|^when$|date due",
+    ),
+    ("officer", r"officer|led by|^lead\b|owner|responsib|accountable|^who$"),
+    ("status", r"red\s*/\s*amber|\brag\b|^status|expected outcome$|progress status|^traffic"),
+    ("comments", r"comment|notes|progress|update|commentary|supporting information"),
+    (
+        "code",
+        r"key action\s*no|action code|ref(erence)?\.?\s*(no|number)?\.?$|^code$|^no\.?$|"
+        r"^pi\s*(code|ref)|^id$",
+    ),
+    (
+        "title",
+        r"^(key\s+)?action( title)?$|commitment|committed to|indicator|^measure name|"
+        r"we will achieve|be measured|pi or smart milestone|what we (have|will)|^performance indicator|^objective|"
+        r"^improvement or change objective|^milestone|^priority action|^activity|^task|\bkpis$",
+    ),
+    ("fallback_title", r"supporting objective|action description|^description"),
+    ("measure", r"measure|milestone|kpi|success criteria|outcome"),
+    ("target", r"target|actual|outturn|estimate|ytd|\b(19|20)\d\d\s*[/\-–]\s*\d\d|performance"),
+    ("context", r"service objective|^aim|high priorit|^theme|^priority"),
+]
+ROLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (role, re.compile(pattern, re.I)) for role, pattern in ROLE_VOCABULARY
+]
+# The same words found inside a line of page text, for page triage: ``^id$`` → ``\bid\b``.
+LINE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (role, re.compile(pattern.replace("^", r"\b").replace("$", r"\b"), re.I))
+    for role, pattern in ROLE_VOCABULARY
+    if role not in {"ignore", "context"}
+]
+TITLE_ROLES = frozenset({"title", "measure"})
+# Headers that name what a plan's rows are, strongly enough to make a table one by
+# themselves: "What we have committed to", "Monitoring Indicators", "… be measured?".
+PLAN_TITLE = re.compile(
+    r"indicator|commit|be measured|\bactions?\b|what we (have|will)|\bkpis?\b|milestone", re.I
+)
+FINANCE_HEADER = re.compile(
+    r"£|budget|cost|spend|revenue|capital|salary|fte|grade|variance|"
+    r"forecast|income|expenditure|savings|likelihood|impact|risk",
+    re.I,
+)
+
+
+def column_role(header: str) -> str | None:
+    text = " ".join(header.split())
+    if not text:
+        return None
+    for role, pattern in ROLE_PATTERNS:
+        if pattern.search(text):
+            return role
+    return None
+
+
+def header_line_roles(line: str) -> set[str]:
+    """Roles a short line of page text names, as a header line would: ``'ID Action Update:
+    March 2024 Impact Control'`` → ``{'code', 'title', 'comments'}``. Sentences name none."""
+    text = " ".join(line.split())
+    if not text or len(text.split()) > 14 or text.endswith("."):
+        return set()
+    return {role for role, pattern in LINE_PATTERNS if pattern.search(text)}
+
+
+AMOUNT = re.compile(r"^[\s£$€%()<>=~+\-–]*\d[\d,.\s]*(?:k|m|bn)?\s*%?\)?$", re.I)
+PLAN_ROLES = frozenset({"deadline", "officer", "status"})
+
+
+def numeric_share(values: list[str]) -> float:
+    """The share of a column's filled cells that are amounts or plain numbers."""
+    filled = [v for v in values if v.strip()]
+    if not filled:
+        return 0.0
+    return sum(bool(AMOUNT.match(v)) for v in filled) / len(filled)
+
+
+def is_money_table(roles: list[str | None], columns: list[list[str]]) -> bool:
+    """Most columns beside the title hold numbers, and nothing names a plan's deadline,
+    owner or status: a budget, capital programme or payments table, whatever its header
+    says. Indicator tables have numbers too, so a strong title column keeps them."""
+    if set(roles) & PLAN_ROLES or "title" in roles:
+        return False
+    others = [
+        values
+        for role, values in zip(roles, columns, strict=False)
+        if role not in {"fallback_title", "measure", "code"} and any(v.strip() for v in values)
+    ]
+    numeric = sum(numeric_share(values) >= 0.6 for values in others)
+    return numeric >= 2 and numeric * 2 >= len(others)
+
+
+def reads_as_heading(text: str) -> bool:
+    """Short and not a sentence: 'Due Date', 'How will the policy be implemented?'."""
+    flat = " ".join(text.split())
+    return 0 < len(flat.split()) <= 16 and not flat.endswith(".") and not flat[:1].islower()

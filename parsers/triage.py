@@ -1,0 +1,120 @@
+"""Page triage: which pages of a PDF are worth a table search, from cheap evidence.
+
+A committee pack has hundreds of pages and a few dozen hold plan tables. pypdfium2 gives
+each page's text and drawn objects in milliseconds; pdfplumber's full reading costs a
+hundred times more, so it is spent only on pages that show a table's evidence:
+
+* a **header line**: one short line naming two or more column roles of the one header
+  vocabulary (``parsers.roles``), one of them a title or code column;
+* **ruling** (drawn lines or filled boxes) with a title-role word in a short line, or with
+  **row anchors**: lines that start with a code, a bullet or a list number;
+* **continuation**: the page after a table page with anchors or ruling, one hop only, so a
+  budget appendix after a plan does not ride along.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+from parsers.model import DocumentFacts, ParseError, Problem
+from parsers.roles import TITLE_ROLES, header_line_roles
+
+CODE_LINE = re.compile(r"^\s*(?:[A-Z]{1,6}[\s.\-]?\d{1,4}|\d{1,2}-[A-Z]{2,6}\d|\d{1,2}\.\d)", re.M)
+LIST_LINE = re.compile(r"^\s*(?:[•●▪■◦\uf0b7\uf0a7]|\(?\d{1,2}\)|\(?[a-h]\))\s*\S", re.M)
+RULED_PATHS = 8
+"""Drawn path objects (lines, filled boxes) that make a page ruled."""
+
+
+@dataclass(frozen=True)
+class PageEvidence:
+    """What the fast pass saw on one page, kept so a benchmark can explain its choice."""
+
+    header_line: bool
+    title_word: bool
+    code_lines: int
+    list_lines: int
+    ruled: bool
+
+    def holds_table(self) -> bool:
+        anchors = self.code_lines + self.list_lines
+        return self.header_line or (self.ruled and (self.title_word or anchors >= 3))
+
+    def continues_table(self) -> bool:
+        """After a table page: rows with codes carry the table on (and on again); ruling
+        alone carries it one page."""
+        return self.code_lines >= 1 or self.ruled
+
+
+def page_evidence(text: str, page: pdfium.PdfPage) -> PageEvidence:
+    """The page's evidence; the object count (the slow part) only when the text hints."""
+    header_line = title_word = False
+    for line in text.splitlines():
+        roles = header_line_roles(line)
+        if roles & TITLE_ROLES:
+            title_word = True
+        if len(roles) >= 2 and roles & (TITLE_ROLES | {"code"}):
+            header_line = True
+            break
+    code_lines = len(CODE_LINE.findall(text))
+    list_lines = len(LIST_LINE.findall(text))
+    ruled = False
+    if not header_line:
+        ruled = _count_objects(page, pdfium.raw.FPDF_PAGEOBJ_PATH) >= RULED_PATHS
+    return PageEvidence(header_line, title_word, code_lines, list_lines, ruled)
+
+
+def _open(path: Path) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as error:
+        message = str(error).lower()
+        if "password" in message:
+            raise ParseError("password-protected PDF; save an unprotected copy") from error
+        raise ParseError(f"damaged or truncated PDF ({error})") from error
+
+
+def _count_objects(page: pdfium.PdfPage, kind: int) -> int:
+    return sum(obj.type == kind for obj in page.get_objects())
+
+
+def scan_pages(path: Path) -> tuple[list[int], list[Problem], DocumentFacts]:
+    """The fast pass: which pages can hold a plan table, which have no text layer."""
+    pdf = _open(path)
+    candidates: list[int] = []
+    problems: list[Problem] = []
+    first_text: list[str] = []
+    try:
+        metadata = pdf.get_metadata_dict()
+        previous_was_table = False
+        for number in range(len(pdf)):
+            page = pdf[number]
+            try:
+                text = page.get_textpage().get_text_range()
+                if not text.strip():
+                    if _count_objects(page, pdfium.raw.FPDF_PAGEOBJ_IMAGE):
+                        problems.append(Problem("no text layer; OCR needed", page=number + 1))
+                    previous_was_table = False
+                    continue
+                if number < 3:
+                    first_text.append(text)
+                evidence = page_evidence(text, page)
+                holds = evidence.holds_table()
+                carried = previous_was_table and evidence.continues_table()
+                if holds or carried:
+                    candidates.append(number)
+                previous_was_table = holds or (carried and evidence.code_lines >= 1)
+            finally:
+                page.close()
+        facts = DocumentFacts(
+            title=metadata.get("Title") or None,
+            author=metadata.get("Author") or None,
+            first_text="\n".join(first_text)[:6000],
+            page_count=len(pdf),
+        )
+    finally:
+        pdf.close()
+    return candidates, problems, facts
