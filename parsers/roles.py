@@ -110,4 +110,6 @@ def is_money_table(roles: list[str | None], columns: list[list[str]]) -> bool:
 def reads_as_heading(text: str) -> bool:
     """Short and not a sentence: 'Due Date', 'How will the policy be implemented?'."""
     flat = " ".join(text.split())
-    return 0 < len(flat.split()) <= 16 and not flat.endswith(".") and not flat[:1].islower()
+    words = len(flat.split())
+    sentence = flat.endswith(".") and words > 3
+    return 0 < words <= 16 and not sentence and not flat[:1].islower()

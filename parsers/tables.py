@@ -20,6 +20,7 @@ from parsers.fields.codes import (
     split_numbered,
 )
 from parsers.fields.deadlines import DeadlineParser
+from parsers.lists import cell_list, split_target
 from parsers.model import Kind, Record
 from parsers.roles import FINANCE_HEADER, PLAN_TITLE, column_role, is_money_table, reads_as_heading
 
@@ -124,6 +125,8 @@ def _is_header_row(texts: list[str], first: bool = False) -> bool:
     known = [r for r in roles if r]
     if any(looks_like_code(t) and column_role(t) is None for t in texts):
         return False
+    if any(len(t.split()) > 16 for t in filled):
+        return False
     if len(known) >= 2 and len(known) >= len(roles) * 0.6:
         return True
     return (
@@ -154,7 +157,12 @@ def find_header(table: GridTable) -> tuple[int, Header] | None:
         if start + 1 < len(table.rows):
             below = _spread(table.rows[start + 1])
             below_roles = [column_role(t) for t in below if t.strip()]
-            if below_roles and all(below_roles) and not any(looks_like_code(t) for t in below):
+            if (
+                below_roles
+                and all(below_roles)
+                and not any(looks_like_code(t) for t in below)
+                and all(len(t.split()) <= 16 for t in below)
+            ):
                 merged = [f"{a} {b}".strip() for a, b in zip(header.texts, below, strict=False)]
                 roles = [
                     header.roles[i]
@@ -202,6 +210,33 @@ class RecordBuilder:
     """Turns understood rows and indicator lines into records with their fields."""
 
     deadlines: DeadlineParser = field(default_factory=DeadlineParser)
+
+    def records_from_row(
+        self, row: GridRow, header: Header, table: GridTable, context: Context
+    ) -> list[Record]:
+        """The row's record, or one per item when its title cell holds a list."""
+        index = header.first("title")
+        listed = (
+            cell_list(row.texts[index]) if index is not None and index < len(row.cells) else None
+        )
+        if index is None or listed is None or not listed.items:
+            record = self.from_row(row, header, table, context)
+            return [record] if record is not None else []
+        records = []
+        for item in listed.items:
+            title, target = split_target(item)
+            cells = list(row.cells)
+            cells[index] = title
+            part = GridRow(cells, page=row.page, bbox=row.bbox, index=row.index, above=row.above)
+            record = self.from_row(part, header, table, context)
+            if record is None:
+                continue
+            if target:
+                record.cells["target"] = target
+            if listed.lead_in:
+                record.cells["lead-in"] = listed.lead_in
+            records.append(record)
+        return records
 
     def from_row(
         self, row: GridRow, header: Header, table: GridTable, context: Context
@@ -279,9 +314,9 @@ class RecordBuilder:
         title_header = header.texts[title_index] if title_index is not None else ""
         if code and code.upper().startswith("ACTION"):
             return "action"
-        if re.search(r"indicator|measure name|\bk?pis?\b", title_header, re.I) and not re.search(
-            r"milestone", title_header, re.I
-        ):
+        if re.search(
+            r"indicator|measure name|measured|\bk?pis?\b", title_header, re.I
+        ) and not re.search(r"milestone", title_header, re.I):
             return "indicator"
         if re.search(r"milestone", title_header, re.I):
             targets = [texts[i] for i in header.columns("target") if i < len(texts)]
@@ -481,9 +516,9 @@ def _read_table(
                 current.last_row = joined
             current.rows_seen -= 1
             continue
-        record = builder.from_row(row, header, logical, context)
-        if record is not None:
-            records.append(record)
+        found = builder.records_from_row(row, header, logical, context)
+        if found:
+            records.extend(found)
             current.last_row, current.last_at = row, len(records) - 1
             current.last_block = id(table)
     return current
