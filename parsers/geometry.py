@@ -102,14 +102,16 @@ def column_of(x: float, bounds: Sequence[float]) -> int:
     return sum(x >= b for b in bounds)
 
 
-def band_cells(
-    band: Sequence[Word], bounds: Sequence[float], gap: float
-) -> list[list[Word]] | None:
-    """The band's words by column, or None when a phrase crosses a boundary: a group or
-    section row written across the table."""
-    for run in phrases(band, gap):
-        if len(run) > 1 and column_of(run[0]["x0"], bounds) != column_of(run[-1]["x1"], bounds):
-            return None
+def band_cells(band: Sequence[Word], bounds: Sequence[float], gap: float) -> list[list[Word]] | None:
+    """The band's words by column, or None for a group or section row written across the
+    table: a phrase crosses a boundary and no phrase starts in another column."""
+    runs = phrases(band, gap)
+    crossing = any(
+        len(run) > 1 and column_of(run[0]["x0"], bounds) != column_of(run[-1]["x1"], bounds)
+        for run in runs
+    )
+    if crossing and len({column_of(run[0]["x0"], bounds) for run in runs}) <= 1:
+        return None
     cells: list[list[Word]] = [[] for _ in range(len(bounds) + 1)]
     for word in band:
         cells[column_of((word["x0"] + word["x1"]) / 2, bounds)].append(word)
