@@ -34,8 +34,8 @@ class ReadingSettings:
     """A horizontal rule must span this share of the page width to bound table rows."""
     rule_snap: float = 2.0
     """Rules closer than this vertically are one rule."""
-    min_bands: int = 3
-    """Row bands needed before alignment is trusted to find columns."""
+    min_bands: int = 2
+    """Rows of two or more phrases needed before alignment is trusted to find columns."""
 
 
 SETTINGS = ReadingSettings()
@@ -66,7 +66,8 @@ def rivers(
 ) -> list[float]:
     """Column boundaries (x) between ``left`` and ``right``: the middle of each river of
     white space that the bands' phrases leave open in at least ``river_share`` of bands."""
-    filled = [band for band in bands if band]
+    # A band of one phrase (a group row, a lone line) says nothing about columns.
+    filled = [band for band in bands if len(phrases(band, settings.phrase_gap)) >= 2]
     if len(filled) < settings.min_bands:
         return []
     width = int(right - left) + 1
@@ -102,13 +103,14 @@ def column_of(x: float, bounds: Sequence[float]) -> int:
     return sum(x >= b for b in bounds)
 
 
-def band_cells(band: Sequence[Word], bounds: Sequence[float], gap: float) -> list[list[Word]] | None:
+def band_cells(
+    band: Sequence[Word], bounds: Sequence[float], gap: float
+) -> list[list[Word]] | None:
     """The band's words by column, or None for a group or section row written across the
     table: a phrase crosses a boundary and no phrase starts in another column."""
     runs = phrases(band, gap)
     crossing = any(
-        len(run) > 1 and column_of(run[0]["x0"], bounds) != column_of(run[-1]["x1"], bounds)
-        for run in runs
+        column_of(run[0]["x0"], bounds) != column_of(run[-1]["x1"], bounds) for run in runs
     )
     if crossing and len({column_of(run[0]["x0"], bounds) for run in runs}) <= 1:
         return None

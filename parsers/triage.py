@@ -5,7 +5,7 @@ each page's text and drawn objects in milliseconds; pdfplumber's full reading co
 hundred times more, so it is spent only on pages that show a table's evidence:
 
 * a **header line**: one short line naming two or more column roles of the one header
-  vocabulary (``parsers.roles``), one of them a title or code column;
+  vocabulary (``parsers.roles``), one of them a title, code, deadline, owner or status;
 * **ruling** (drawn lines or filled boxes) with a title-role word in a short line, or with
   **row anchors**: lines that start with a code, a bullet or a list number;
 * **continuation**: the page after a table page with anchors or ruling, one hop only, so a
@@ -21,10 +21,12 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from parsers.model import DocumentFacts, ParseError, Problem
-from parsers.roles import TITLE_ROLES, header_line_roles
+from parsers.roles import PLAN_ROLES, TITLE_ROLES, header_line_roles
 
 CODE_LINE = re.compile(r"^\s*(?:[A-Z]{1,6}[\s.\-]?\d{1,4}|\d{1,2}-[A-Z]{2,6}\d|\d{1,2}\.\d)", re.M)
 LIST_LINE = re.compile(r"^\s*(?:[•●▪■◦\uf0b7\uf0a7]|\(?\d{1,2}\)|\(?[a-h]\))\s*\S", re.M)
+ANCHOR_ROLES = TITLE_ROLES | PLAN_ROLES | {"code"}
+"""A header line names one of these: what the rows are, their code, deadline, owner or status."""
 RULED_PATHS = 8
 """Drawn path objects (lines, filled boxes) that make a page ruled."""
 
@@ -56,7 +58,7 @@ def page_evidence(text: str, page: pdfium.PdfPage) -> PageEvidence:
         roles = header_line_roles(line)
         if roles & TITLE_ROLES:
             title_word = True
-        if len(roles) >= 2 and roles & (TITLE_ROLES | {"code"}):
+        if len(roles) >= 2 and roles & ANCHOR_ROLES:
             header_line = True
             break
     code_lines = len(CODE_LINE.findall(text))

@@ -168,3 +168,49 @@ def test_a_legacy_doc_is_ingested_end_to_end(tmp_path: Path) -> None:
 def test_hostile_word_files_are_refused_by_name(name: str, reason: str) -> None:
     with pytest.raises(ParseError, match=reason):
         parse_file(LAYOUTS / name)
+
+
+def test_horizontal_rules_only_take_columns_from_the_words_across_two_pages() -> None:
+    """An HTML table printed to PDF: no vertical rules, group rows across the table, the
+    header repeated on page 2, and T1 cut by the page break."""
+    assert rows("rules-only.pdf") == [
+        (1, "B1", "Retrofitting council homes with insulation and heat pumps", [], [], None, 1),
+        (1, "B2", "Offering free energy advice to residents in fuel poverty", [], [], None, 2),
+        (1, "T1", "Building new walking and cycling routes between the market towns and the "
+         "railway stations", [], [], None, 4),
+        (2, "T2", "Trialling an on-demand bus service", [], [], None, 5),
+    ]  # fmt: skip
+    records = parse_file(LAYOUTS / "rules-only.pdf").records
+    assert records[0].section[-1] == "Buildings - Cut emissions from homes and public buildings by:"
+    assert records[3].section[-1] == "Transport - Reduce car trips by:"
+    # Impact (High/Low) is not a status and Control (Direct/Influence) is not an officer.
+    assert {r.status for r in records} == {None}
+    assert records[0].cells["Impact"] == "High"
+
+
+def test_filled_boxes_without_rules_are_cells_and_a_box_merged_down_is_shared() -> None:
+    assert rows("shaded-boxes.pdf") == [
+        (1, None, "Grow apprenticeships across the council", [], ["Head of Human Resources"],
+         None, 1),
+        (1, None, "Offer health checks to all staff", [], ["Head of Human Resources"], None, 2),
+        (1, None, "Support carers to stay in work", [], ["Head of Human Resources"], None, 3),
+    ]  # fmt: skip
+    first = parse_file(LAYOUTS / "shaded-boxes.pdf").records[0]
+    assert first.section == ["Support people into good work"]
+
+
+def test_an_indicator_list_inside_one_cell_gives_one_record_per_item() -> None:
+    records = parse_file(LAYOUTS / "indicator-list.pdf").records
+    assert [(r.kind, r.code, r.title, r.cells.get("target")) for r in records] == [
+        ("indicator", "COI HOU1a", "Net additional dwellings completed each year",
+         "target 500 a year"),
+        ("indicator", "LOI DEL2a", "Adoption of the site allocations plan", None),
+        ("indicator", None, "Number of affordable homes completed", "Target to increase"),
+    ]  # fmt: skip
+    assert {r.cells["lead-in"] for r in records} == {"By using the following indicators:"}
+
+
+def test_a_capital_programme_with_a_description_column_gives_nothing() -> None:
+    parsed = parse_file(LAYOUTS / "capital-programme.pdf")
+    assert parsed.records == []
+    assert [p.reason for p in parsed.problems] == ["no action or indicator tables found"]

@@ -22,7 +22,7 @@ ACTION_CODE = re.compile(
     r"|Local\s+\d+[a-z]?|NEW\s+PI)\b"
 )
 CODE_AT_START = re.compile(
-    r"^\s*(?P<code>(?:NEW\s+)?(?:[A-Z]{1,6}[\s\-]?\d{1,4}(?:\.\d{1,3})*[a-z]{0,2}|ACTION\s+\d+[a-z]?|Local\s+\d+[a-z]?|NEW\s+PI|\d{1,2}(?:\.\d{1,2}){1,3}))"
+    r"^\s*(?P<code>(?:NEW\s+)?(?:(?:[A-Z]{2,4}\s+)?[A-Z]{1,6}[\s\-]?\d{1,4}(?:\.\d{1,3})*[a-z]{0,2}|ACTION\s+\d+[a-z]?|Local\s+\d+[a-z]?|NEW\s+PI|\d{1,2}(?:\.\d{1,2}){1,3}))"
     r"(?:\s*\([A-Z]{2,6}\))?(?:\s*[-–—:]\s+|\s+[-–—]\s*)(?P<title>\S.*)$",
     re.DOTALL,
 )

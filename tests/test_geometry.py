@@ -1,0 +1,109 @@
+"""Table geometry and cell lists as data: rivers between columns, list items, headers."""
+
+from __future__ import annotations
+
+import pytest
+
+from parsers.geometry import band_cells, rivers
+from parsers.lists import cell_list, split_target
+from parsers.roles import header_line_roles, is_money_table
+from parsers.tables import GridRow, GridTable, find_header
+
+
+def word(text: str, x0: float, top: float = 0.0) -> dict[str, object]:
+    return {"text": text, "x0": x0, "x1": x0 + 5.5 * len(text), "top": top, "bottom": top + 9}
+
+
+def band(*cells: tuple[str, float]) -> list[dict[str, object]]:
+    return [word(text, x) for text, x in cells]
+
+
+def test_a_river_of_white_between_columns_is_a_boundary_and_group_rows_do_not_block_it() -> None:
+    bands = [
+        band(("ID", 40), ("Action", 90), ("Impact", 400)),
+        band(("Transport - Reduce the number of car trips by", 40)),  # a group row
+        band(("T1", 40), ("Reviewing", 90), ("High", 400)),
+        band(("T2", 40), ("Increasing", 90), ("Low", 400)),
+    ]
+    bounds = rivers(bands, 36, 500)
+    assert len(bounds) == 2
+    assert 51 < bounds[0] < 90 and 145 < bounds[1] < 400
+    assert band_cells(bands[1], bounds, 6.0) is None
+    cells = band_cells(bands[2], bounds, 6.0)
+    assert cells is not None and [[w["text"] for w in c] for c in cells] == [
+        ["T1"],
+        ["Reviewing"],
+        ["High"],
+    ]
+
+
+def test_prose_has_no_rivers() -> None:
+    lines = [band(("The council will continue to work with partners across the area", 40))] * 4
+    assert rivers(lines, 36, 500) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "lead_in", "items"),
+    [
+        ("By using the following indicators:\n• Homes built\n• Jobs created", "By using the following indicators:", ["Homes built", "Jobs created"]),
+        ("\uf0b7 Homes built each\nyear \uf0b7 Jobs created", "", ["Homes built each year", "Jobs created"]),
+        ("1) Adopt the plan\n2) Review the plan", "", ["Adopt the plan", "Review the plan"]),
+    ],
+)  # fmt: skip
+def test_cell_lists(text: str, lead_in: str, items: list[str]) -> None:
+    found = cell_list(text)
+    assert found is not None and (found.lead_in, found.items) == (lead_in, items)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Family Hubs Workforce Development\n• Trauma training\n• Infant massage",  # details a title
+        "1) Adopt the plan",  # one numbered line is not a list
+        "Review the housing strategy",
+    ],
+)
+def test_not_a_list_of_records(text: str) -> None:
+    assert cell_list(text) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Proportion of applications refused. Target to minimise", ("Proportion of applications refused", "Target to minimise")),
+        ("Net additional dwellings – target 500 a year", ("Net additional dwellings", "target 500 a year")),
+        ("Number of homes brought back into use", ("Number of homes brought back into use", None)),
+    ],
+)  # fmt: skip
+def test_split_target(title: str, expected: tuple[str, str | None]) -> None:
+    assert split_target(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "roles"),
+    [
+        ("ID Action Update: March 2024 Impact Control", {"code", "title", "comments"}),
+        ("Actions Supporting Information Completion by", {"comments", "deadline"}),
+        ("The council will update the action plan.", set()),
+    ],
+)
+def test_header_lines_in_page_text(line: str, roles: set[str]) -> None:
+    assert header_line_roles(line) == roles
+
+
+def test_a_first_row_of_headings_that_name_the_rows_is_a_header() -> None:
+    table = GridTable(
+        [
+            GridRow(["What we have committed to", "Strategies / plans in place to deliver"]),
+            GridRow(["Improve transition to adult services", "Mental health transition"]),
+        ]
+    )
+    found = find_header(table)
+    assert found is not None and found[1].roles == ["title", None]
+    assert found[1].is_record_table
+
+
+def test_money_tables_are_not_plans_whatever_the_header() -> None:
+    columns = [["1", "2"], ["Roofing", "Drainage"], ["Replace roofs", "Gullies"], ["250", "1,200"], ["0", "900"]]  # fmt: skip
+    assert is_money_table(["code", None, "fallback_title", "target", "target"], columns)
+    assert not is_money_table(["code", "title", None, "target", "target"], columns)
