@@ -63,9 +63,7 @@ def measure(folder: Path, score: ModuleType) -> dict[str, Any]:
             list(pool.map(extract, sources, [target] * len(sources)))
             triage = list(pool.map(triage_recall, sources, [golds[s.name] for s in sources]))
         report = score.score_extract(folder, target)
-        predictions = {
-            s.name: json.loads((target / f"{s.stem}.json").read_text()) for s in sources
-        }
+        predictions = {s.name: json.loads((target / f"{s.stem}.json").read_text()) for s in sources}
     silent = flagged = 0
     for source in sources:
         gold = golds[source.name]
@@ -106,7 +104,9 @@ def main() -> None:
         documents = sorted(result["per_document"].items(), key=lambda kv: kv[1]["f1"])
         print("worst        " + "; ".join(f"{n} {d['f1']:.3f}" for n, d in documents[:5]))
         leaks = [n for n, d in documents if d["gold"] == 0 and d["pred"] > 0]
-        print(f"distractors  {len(leaks)} gave records" + (f": {', '.join(leaks)}" if leaks else ""))
+        print(
+            f"distractors  {len(leaks)} gave records" + (f": {', '.join(leaks)}" if leaks else "")
+        )
 
 
 if __name__ == "__main__":

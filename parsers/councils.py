@@ -6,9 +6,11 @@ import re
 
 COUNCIL_NAME = re.compile(
     r"\b((?:[A-Z][A-Za-z'’.\-]+|and|of|upon|on|in|the)"
-    r"(?:[ \t]+(?:[A-Z][A-Za-z'’.\-]+|and|of|upon|on|in|the))*"
-    r"[ \t]+(?:Borough|District|County|City|Metropolitan Borough|Unitary|Parish|Town)?"
-    r"[ \t]*Council)\b"
+    r"(?:[ \t]+(?:[A-Z][A-Za-z'’.\-]+|and|&|of|upon|on|in|the))*"
+    r"[ \t]+(?:(?:Borough|District|County|City|Metropolitan Borough|Unitary|Parish|Town)?"
+    r"[ \t]*Council|(?:Mayoral[ \t]+)?Combined[ \t]+Authority))\b"
+    # "Council Tax", "Council Housing": the word names a thing, not who published.
+    r"(?![ \t]+(?:Tax|Tenants?|Housing|Homes|Plan|Meeting)\b)"
 )
 NOT_A_NAME = re.compile(
     r"^(?:the|of|and|to|on|in|for|a|our|this|with|by)\b|\b(?:whole|full|parish|town)$", re.I
@@ -27,15 +29,30 @@ def _clean(name: str) -> str | None:
     return cleaned
 
 
+# "We have worked with Bristol City Council": a partner named in a sentence, not the publisher.
+PARTNER_BEFORE = re.compile(r"\b(?:with|alongside|and|to|from|between|across)\s+(?:the\s+)?$", re.I)
+
+
 def council_from_text(text: str) -> str | None:
-    """The first '… Council' name in the text, with a leading 'the' and shouting removed."""
-    for line in text.splitlines():
-        candidate = line.strip()
-        upper = candidate.upper()
-        if "COUNCIL" not in upper:
+    """The first '… Council' or '… Combined Authority' that the text names as itself:
+    heading lines first, then the rest. A partner in a sentence ('worked with Bristol City
+    Council') and a name cut by a line wrap ('… North East' / 'Somerset Council') are not."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    headings = [i for i, ln in enumerate(lines) if len(ln.split()) <= 12 and not ln.endswith(".")]
+    others = [i for i in range(len(lines)) if i not in set(headings)]
+    for index in headings + others:
+        line = lines[index]
+        upper = line.upper()
+        if "COUNCIL" not in upper and "AUTHORITY" not in upper:
             continue
-        titled = candidate.title() if candidate.isupper() else candidate
+        titled = line.title() if line.isupper() else line
         for match in COUNCIL_NAME.finditer(titled):
+            before = titled[: match.start()]
+            if PARTNER_BEFORE.search(before):
+                continue
+            wrapped = index > 0 and not before.strip() and lines[index - 1][-1:].isalpha()
+            if wrapped and index not in headings:
+                continue
             name = _clean(match.group(1))
             if name:
                 return name

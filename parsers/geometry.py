@@ -75,9 +75,9 @@ def rivers(
     for band in filled:
         mask = [False] * width
         for run in phrases(band, settings.phrase_gap):
-            start = max(0, int(min(w["x0"] for w in run) - left))
+            begin = max(0, int(min(w["x0"] for w in run) - left))
             end = min(width, int(max(w["x1"] for w in run) - left) + 1)
-            for x in range(start, end):
+            for x in range(begin, end):
                 mask[x] = True
         for x, on in enumerate(mask):
             covered[x] += on

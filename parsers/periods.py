@@ -82,10 +82,70 @@ def text_sources(facts: DocumentFacts | None, file_name: str) -> list[tuple[str,
     ]
 
 
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+STATED_AS_AT = re.compile(
+    r"\b(?:update|updated|as at|position at|progress (?:at|to)|quarter end(?:ing)?|"
+    r"period end(?:ing)?|to the end of)\s*:?\s*"
+    r"(?P<month>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+"
+    r"(?P<year>(?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+# "By 2028/29, the proportion …": a target year in a sentence, not the document's period.
+TARGET_YEAR = re.compile(r"\b(?:by|until|to|from|before|after|beyond|in)\s+$", re.IGNORECASE)
+
+
+def _heading_lines(text: str, limit: int = 40) -> list[str]:
+    """The short lines near the start that name a document: titles, not sentences."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()][:limit]
+    return [
+        line
+        for line in lines
+        if len(line.split()) <= 12 and not line[:1].islower() and not line.endswith(".")
+    ]
+
+
+def _stated_label(text: str) -> Period | None:
+    """The first financial-year label that is not a target year inside a sentence."""
+    for match in FY_PATTERN.finditer(text):
+        if TARGET_YEAR.search(text[max(0, match.start() - 12) : match.start()]):
+            continue
+        period = parse_period_label(match.group(0))
+        if period:
+            return period
+    return None
+
+
 def infer_period(sources: list[tuple[str, str]]) -> tuple[Period | None, str | None]:
-    """Try each (how, text) in order: a financial-year label first, then a dated meeting."""
+    """What the document says of itself first, then the first year found anywhere.
+
+    In order: a financial-year label in the metadata title or a heading line; a position
+    stated as at a month ("Update: March 2024"); a label in the file name; a label in the
+    text that is not a target year ("By 2028/29, …"); then a dated meeting or a month.
+    Each (how, text) source is tried at each level, most trusted first.
+    """
+    texts = dict(sources)
+    levels: list[tuple[str, str]] = []
     for how, text in sources:
-        period = parse_period_label(text)
+        if how == "document text":
+            levels.append((f"{how} (heading)", "\n".join(_heading_lines(text))))
+        elif how != "file name":
+            levels.append((how, text))
+    for how, text in levels:
+        period = _stated_label(text)
+        if period:
+            return period, how
+    for how, text in sources:
+        match = STATED_AS_AT.search(text)
+        if match:
+            stated = dt.date(int(match.group("year")), MONTHS[match.group("month")[:3].lower()], 1)
+            return Period.containing(stated), f"{how} (as at)"
+    for how in ("file name", "document text"):
+        period = _stated_label(texts.get(how, ""))
         if period:
             return period, how
     for how, text in sources:

@@ -516,9 +516,9 @@ def _read_table(
                 current.last_row = joined
             current.rows_seen -= 1
             continue
-        found = builder.records_from_row(row, header, logical, context)
-        if found:
-            records.extend(found)
+        made = builder.records_from_row(row, header, logical, context)
+        if made:
+            records.extend(made)
             current.last_row, current.last_at = row, len(records) - 1
             current.last_block = id(table)
     return current
