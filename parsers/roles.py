@@ -75,7 +75,8 @@ def header_line_roles(line: str) -> set[str]:
     """Roles a short line of page text names, as a header line would: ``'ID Action Update:
     March 2024 Impact Control'`` → ``{'code', 'title', 'comments'}``. Sentences name none."""
     text = " ".join(line.split())
-    if not text or len(text.split()) > 14 or text.endswith("."):
+    sentence = text.endswith(".") or ". " in text or text[:1].islower()
+    if not text or len(text.split()) > 24 or sentence:
         return set()
     return {role for role, pattern in LINE_PATTERNS if pattern.search(text)}
 

@@ -6,8 +6,9 @@ hundred times more, so it is spent only on pages that show a table's evidence:
 
 * a **header line**: one short line naming two or more column roles of the one header
   vocabulary (``parsers.roles``), one of them a title, code, deadline, owner or status;
-* **ruling** (drawn lines or filled boxes) with a title-role word in a short line, or with
-  **row anchors**: lines that start with a code, a bullet or a list number;
+* **ruling** (drawn lines or filled boxes) with a short line that names the plan's rows
+  ("What we have committed to", "… be measured?"), or with **row anchors**: three or more
+  lines that are a code alone (a code cell, not a numbered paragraph);
 * **continuation**: the page after a table page with anchors or ruling, one hop only, so a
   budget appendix after a plan does not ride along.
 """
@@ -21,11 +22,15 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from parsers.model import DocumentFacts, ParseError, Problem
-from parsers.roles import PLAN_ROLES, TITLE_ROLES, header_line_roles
+from parsers.roles import PLAN_ROLES, PLAN_TITLE, TITLE_ROLES, header_line_roles
 
+# A line that is only a code ("T1", "KA.12"): a row anchor, unlike a numbered paragraph.
+CODE_ALONE = re.compile(
+    r"^\s*(?:[A-Z]{1,6}[\s.\-]?\d{1,4}[a-z]?|\d{1,2}-[A-Z]{2,6}\d{1,3}|\d{1,2}(?:\.\d{1,2}){1,3})\s*$",
+    re.M,
+)
 CODE_LINE = re.compile(r"^\s*(?:[A-Z]{1,6}[\s.\-]?\d{1,4}|\d{1,2}-[A-Z]{2,6}\d|\d{1,2}\.\d)", re.M)
-LIST_LINE = re.compile(r"^\s*(?:[•●▪■◦\uf0b7\uf0a7]|\(?\d{1,2}\)|\(?[a-h]\))\s*\S", re.M)
-ANCHOR_ROLES = TITLE_ROLES | PLAN_ROLES | {"code"}
+ANCHOR_ROLES = PLAN_ROLES | {"title", "code"}
 """A header line names one of these: what the rows are, their code, deadline, owner or status."""
 RULED_PATHS = 8
 """Drawn path objects (lines, filled boxes) that make a page ruled."""
@@ -38,12 +43,11 @@ class PageEvidence:
     header_line: bool
     title_word: bool
     code_lines: int
-    list_lines: int
+    code_cells: int
     ruled: bool
 
     def holds_table(self) -> bool:
-        anchors = self.code_lines + self.list_lines
-        return self.header_line or (self.ruled and (self.title_word or anchors >= 3))
+        return self.header_line or (self.ruled and (self.title_word or self.code_cells >= 3))
 
     def continues_table(self) -> bool:
         """After a table page: rows with codes carry the table on (and on again); ruling
@@ -56,17 +60,17 @@ def page_evidence(text: str, page: pdfium.PdfPage) -> PageEvidence:
     header_line = title_word = False
     for line in text.splitlines():
         roles = header_line_roles(line)
-        if roles & TITLE_ROLES:
+        if roles & TITLE_ROLES and PLAN_TITLE.search(line):
             title_word = True
         if len(roles) >= 2 and roles & ANCHOR_ROLES:
             header_line = True
             break
     code_lines = len(CODE_LINE.findall(text))
-    list_lines = len(LIST_LINE.findall(text))
+    code_cells = len(CODE_ALONE.findall(text))
     ruled = False
     if not header_line:
         ruled = _count_objects(page, pdfium.raw.FPDF_PAGEOBJ_PATH) >= RULED_PATHS
-    return PageEvidence(header_line, title_word, code_lines, list_lines, ruled)
+    return PageEvidence(header_line, title_word, code_lines, code_cells, ruled)
 
 
 def _open(path: Path) -> pdfium.PdfDocument:
