@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from parsers.fields.vocabulary import LETTERS, STATUS_PHRASES
+
 # Column roles by header text, most specific first. The first pattern to match a header wins.
 ROLE_VOCABULARY: list[tuple[str, str]] = [
     (
@@ -114,3 +116,39 @@ def reads_as_heading(text: str) -> bool:
     words = len(flat.split())
     sentence = flat.endswith(".") and words > 3
     return 0 < words <= 16 and not sentence and not flat[:1].islower()
+
+
+STATUS_WORDS = re.compile(
+    r"\b(?:"
+    + "|".join(re.escape(p) for phrases in STATUS_PHRASES.values() for p in phrases)
+    + r")\b",
+    re.I,
+)
+
+
+def holds_statuses(values: list[str]) -> bool:
+    """Half or more of the filled cells are status words or single RAG letters: a 'RAG'
+    column of thresholds ('>800m', '400-800m') holds criteria, not statuses."""
+    filled = [v.strip() for v in values if v.strip()]
+    if not filled:
+        return True
+    rated = sum(bool(STATUS_WORDS.search(v)) or v.upper() in LETTERS for v in filled)
+    return rated * 2 >= len(filled)
+
+
+def holds_owners(values: list[str]) -> bool:
+    """Owners are named in short lines: people, posts, teams. Lines of eight words and
+    more on average are strategies, programmes or narrative, whatever the header says."""
+    lines = [line for v in values for line in v.splitlines() if line.strip()]
+    if not lines:
+        return True
+    return sum(len(line.split()) for line in lines) / len(lines) < 8
+
+
+def checked_roles(roles: list[str | None], columns: list[list[str]]) -> list[str | None]:
+    """Header roles that the column's cells contradict become comments."""
+    checks = {"status": holds_statuses, "officer": holds_owners}
+    return [
+        "comments" if role in checks and not checks[role](values) else role
+        for role, values in zip(roles, columns, strict=False)
+    ]

@@ -22,7 +22,14 @@ from parsers.fields.codes import (
 from parsers.fields.deadlines import DeadlineParser
 from parsers.lists import cell_list, split_target
 from parsers.model import Kind, Record
-from parsers.roles import FINANCE_HEADER, PLAN_TITLE, column_role, is_money_table, reads_as_heading
+from parsers.roles import (
+    FINANCE_HEADER,
+    PLAN_TITLE,
+    checked_roles,
+    column_role,
+    is_money_table,
+    reads_as_heading,
+)
 
 
 @dataclass
@@ -445,6 +452,7 @@ def _read_table(
         columns = [
             [r.texts[i] if i < len(r.texts) else "" for r in body] for i in range(table.width)
         ]
+        header = _with_roles(header, checked_roles(header.roles, columns))
         if not header.is_record_table or is_money_table(header.roles, columns):
             _push_sections(table.rows, table.width, context)
             return None
@@ -570,6 +578,12 @@ def _group_label(texts: list[str], header: Header) -> str | None:
     if len(repeated) >= 2 and len(repeated) == len(others):
         return texts[title]
     return None
+
+
+def _with_roles(header: Header, roles: list[str | None]) -> Header:
+    if roles == header.roles:
+        return header
+    return Header(rows=header.rows, roles=roles, texts=header.texts, start=header.start)
 
 
 def roles_from_content(header: Header, body: list[GridRow]) -> Header:

@@ -34,56 +34,19 @@ from spacy.tokens import Doc, Span
 from parsers.fields.codes import IndicatorCode, code_key, indicator_mentions
 from parsers.fields.deadlines import DeadlineParser
 from parsers.fields.officers import split_officers
+from parsers.fields.vocabulary import (
+    COLOUR_WORDS,
+    LETTERS,
+    NON_DATES,
+    STATUS_PHRASES,
+    STATUS_PRIORITY,
+)
 from parsers.model import Officer, Record, Status
 
 PIPELINE_DIR = Path(__file__).with_name("recogniser")
 
 FIELDS = ("indicators", "deadline", "officer", "status")
 """The texts of a record that the pipeline reads, named as in `Record.sources`."""
-
-# Phrases are matched on lower-cased text; the id is the normalised status.
-# "unknown" phrases say explicitly that no RAG rating was given.
-STATUS_PHRASES: dict[str, list[str]] = {
-    "unknown": [
-        "revised completion date",
-        "revised date",
-        "revised",
-        "not started",
-        "not yet started",
-        "not actioned",
-        "not yet actioned",
-    ],
-    "complete": ["completed", "complete", "action completed", "action complete"],
-    "red": ["action off target", "off track", "off target", "red"],
-    "amber": ["amber"],
-    "green": ["action on target", "on track", "on target", "green"],
-    "grey": ["grey", "gray", "not updated"],
-}
-LETTERS: dict[str, Status] = {"R": "red", "A": "amber", "G": "green"}
-"""A cell holding only one letter."""
-STATUS_PRIORITY: list[str] = ["complete", "red", "green", "amber", "grey"]
-COLOUR_WORDS = frozenset({"red", "amber", "green", "grey", "gray"})
-"""RAG colours count only at either end of the cell: 'works at the Red Lion car park' is not a rating."""
-
-NON_DATES = [
-    "ongoing",
-    "on-going",
-    "on going",
-    "tbc",
-    "tba",
-    "tbi",
-    "ad-hoc",
-    "ad hoc",
-    "monthly",
-    "quarterly",
-    "annually",
-    "each quarter",
-    "every quarter",
-    "throughout year",
-    "throughout the year",
-    "as required",
-    "continuous",
-]
 
 
 def _doc_extensions() -> None:
