@@ -130,25 +130,91 @@ def holds_statuses(values: list[str]) -> bool:
     """Half or more of the filled cells are status words or single RAG letters: a 'RAG'
     column of thresholds ('>800m', '400-800m') holds criteria, not statuses."""
     filled = [v.strip() for v in values if v.strip()]
-    if not filled:
-        return True
     rated = sum(bool(STATUS_WORDS.search(v)) or v.upper() in LETTERS for v in filled)
     return rated * 2 >= len(filled)
 
 
+OWNER_SEPARATOR = re.compile(r"\s*[/;]\s*")
+
+
 def holds_owners(values: list[str]) -> bool:
-    """Owners are named in short lines: people, posts, teams. Lines of eight words and
-    more on average are strategies, programmes or narrative, whatever the header says."""
-    lines = [line for v in values for line in v.splitlines() if line.strip()]
-    if not lines:
-        return True
-    return sum(len(line.split()) for line in lines) / len(lines) < 8
+    """Owners are named in short units: people, posts, teams, split at '/' or ';'.
+    Units of eight words and more on average are strategies, programmes or narrative,
+    whatever the header says."""
+    units = [
+        unit
+        for v in values
+        for line in v.splitlines()
+        for unit in OWNER_SEPARATOR.split(line)
+        if unit.strip()
+    ]
+    return not units or sum(len(unit.split()) for unit in units) / len(units) < 8
 
 
 def checked_roles(roles: list[str | None], columns: list[list[str]]) -> list[str | None]:
-    """Header roles that the column's cells contradict become comments."""
+    """Header roles that the column's cells contradict become comments; a header is
+    trusted over fewer than three filled cells."""
     checks = {"status": holds_statuses, "officer": holds_owners}
     return [
-        "comments" if role in checks and not checks[role](values) else role
+        "comments"
+        if role in checks and sum(bool(v.strip()) for v in values) >= 3 and not checks[role](values)
+        else role
         for role, values in zip(roles, columns, strict=False)
     ]
+
+
+CODE_CELL = re.compile(
+    r"^\s*(?:[A-Z]{1,6}[\s.\-]?\d{1,4}(?:\.\d{1,3})*[a-z]?|\d{1,2}(?:\.\d{1,2}){1,3})\s*$"
+)
+DATE_CELL = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*'?\d{2,4}\b|"
+    r"\b\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|\b\d{1,2}-[a-z]{3}-\d{2}\b|\bQ[1-4]\b|"
+    r"\b(?:ongoing|on-going|tbc|annually|quarterly|monthly)\b",
+    re.I,
+)
+PERSON_CELL = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Miss)\.?\s+)?[A-Z][a-z'’\-]+\s+[A-Z][a-z'’\-]+$")
+POST_CELL = re.compile(
+    r"\b(?:head|manager|officer|director|lead|team|coordinator|co-ordinator|adviser|advisor|"
+    r"portfolio holder|chief executive)\b",
+    re.I,
+)
+
+
+def _share(values: list[str], test: re.Pattern[str]) -> float:
+    filled = [v.strip() for v in values if v.strip()]
+    return sum(bool(test.search(v)) for v in filled) / len(filled) if filled else 0.0
+
+
+def _owners(filled: list[str]) -> bool:
+    """People and posts: half the cells, and posts among them (two capitalised words
+    alone are as often a place as a person)."""
+    posts = _share(filled, POST_CELL)
+    return posts >= 0.3 and posts + _share(filled, PERSON_CELL) >= 0.5
+
+
+def roles_from_cells(columns: list[list[str]]) -> list[str | None]:
+    """Each column's role from what its cells hold, for a header outside the vocabulary.
+
+    Codes, statuses, dates and owners by the share of cells that look like them; the
+    leftmost column of prose (four words a cell and more) is the title, later prose is
+    comments. Columns of amounts or short labels get no role.
+    """
+    roles: list[str | None] = []
+    for values in columns:
+        filled = [v.strip() for v in values if v.strip()]
+        words = sum(len(v.split()) for v in filled) / len(filled) if filled else 0.0
+        role: str | None = None
+        if not filled:
+            role = None
+        elif _share(filled, CODE_CELL) >= 0.6:
+            role = "code"
+        elif words <= 4 and holds_statuses(filled) and _share(filled, STATUS_WORDS) >= 0.5:
+            role = "status"
+        elif words <= 6 and _share(filled, DATE_CELL) >= 0.5:
+            role = "deadline"
+        elif words <= 8 and _owners(filled):
+            role = "officer"
+        elif words >= 4:
+            role = "comments" if "title" in roles else "title"
+        roles.append(role if role not in roles or role == "comments" else None)
+    return roles

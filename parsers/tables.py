@@ -29,6 +29,7 @@ from parsers.roles import (
     column_role,
     is_money_table,
     reads_as_heading,
+    roles_from_cells,
 )
 
 
@@ -180,7 +181,30 @@ def find_header(table: GridTable) -> tuple[int, Header] | None:
                 header = Header(rows=2, roles=roles, texts=merged)
         header.start = start
         return start, header
-    return None
+    return _header_from_cells(table)
+
+
+def _header_from_cells(table: GridTable) -> tuple[int, Header] | None:
+    """A first row of headings that no vocabulary knows ('Ref | Commitment made | When |
+    Who'): the roles come from the cells below it, and the table must show a title column
+    of prose beside a date, owner or status column (codes beside prose are as often sites,
+    policies or glossary entries)."""
+    starts = [i for i, row in enumerate(table.rows) if len(set(row.filled)) >= 2]
+    if not starts or len(table.rows) - starts[0] < 3:
+        return None
+    start = starts[0]
+    texts = _spread(table.rows[start])
+    filled = [t for t in texts if t.strip()]
+    if not all(reads_as_heading(t) and len(t.split()) <= 6 for t in filled) or any(
+        looks_like_code(t) or NUMBER.match(t) for t in filled
+    ):
+        return None
+    body = table.rows[start + 1 :]
+    columns = [[r.texts[i] if i < len(r.texts) else "" for r in body] for i in range(table.width)]
+    roles = roles_from_cells(columns)
+    if "title" not in roles or not set(roles) & {"deadline", "officer", "status"}:
+        return None
+    return start, Header(rows=1, roles=roles, texts=texts, start=start)
 
 
 def _spread(row: GridRow) -> list[str]:

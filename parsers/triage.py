@@ -24,9 +24,11 @@ import pypdfium2 as pdfium
 from parsers.model import DocumentFacts, ParseError, Problem
 from parsers.roles import PLAN_ROLES, PLAN_TITLE, TITLE_ROLES, header_line_roles
 
-# A line that is only a code ("T1", "KA.12"): a row anchor, unlike a numbered paragraph.
+# A code cell: a line that is only a code ("T1", "KA.12"), or a lettered code that starts
+# a row ("P1 Open the new …"); unlike a numbered paragraph ("7.3.5 Appropriate …").
 CODE_ALONE = re.compile(
-    r"^\s*(?:[A-Z]{1,6}[\s.\-]?\d{1,4}[a-z]?|\d{1,2}-[A-Z]{2,6}\d{1,3}|\d{1,2}(?:\.\d{1,2}){1,3})\s*$",
+    r"^\s*(?:(?:[A-Z]{1,6}[\s.\-]?\d{1,4}[a-z]?|\d{1,2}-[A-Z]{2,6}\d{1,3}|"
+    r"\d{1,2}(?:\.\d{1,2}){1,3})\s*$|[A-Z]{1,6}[.\-]?\d{1,4}[a-z]?\s+[A-Z][a-z])",
     re.M,
 )
 CODE_LINE = re.compile(r"^\s*(?:[A-Z]{1,6}[\s.\-]?\d{1,4}|\d{1,2}-[A-Z]{2,6}\d|\d{1,2}\.\d)", re.M)

@@ -6,7 +6,7 @@ import pytest
 
 from parsers.geometry import band_cells, rivers
 from parsers.lists import cell_list, split_target
-from parsers.roles import header_line_roles, is_money_table
+from parsers.roles import checked_roles, header_line_roles, is_money_table, roles_from_cells
 from parsers.tables import GridRow, GridTable, find_header
 
 
@@ -107,3 +107,38 @@ def test_money_tables_are_not_plans_whatever_the_header() -> None:
     columns = [["1", "2"], ["Roofing", "Drainage"], ["Replace roofs", "Gullies"], ["250", "1,200"], ["0", "900"]]  # fmt: skip
     assert is_money_table(["code", None, "fallback_title", "target", "target"], columns)
     assert not is_money_table(["code", "title", None, "target", "target"], columns)
+
+
+def test_roles_from_cells_when_no_header_word_is_known() -> None:
+    columns = [
+        ["P1", "P2", "P3"],
+        ["Open the new leisure centre", "Replace every street light", "Publish a parking plan"],
+        ["June 2025", "March 2026", "Ongoing"],
+        ["Head of Leisure", "Street Lighting Manager", "Jane Smith"],
+        ["Green", "Amber", "Complete"],
+    ]
+    assert roles_from_cells(columns) == ["code", "title", "deadline", "officer", "status"]
+
+
+def test_roles_from_cells_give_amounts_and_labels_no_role() -> None:
+    assert roles_from_cells([["250", "1,200"], ["High", "Low"], ["Direct", "Influence"]]) == [
+        None,
+        None,
+        None,
+    ]
+
+
+def test_cells_that_contradict_a_header_role_make_it_comments() -> None:
+    thresholds = [">800m 400-800m <400m", "Top 10%", ">400m <400m"]
+    strategies = [
+        "Support Move Together Active Kent and Medway Strategy for schools",
+        "Inequalities Prevention and Public Health Committee Prevention Subcommittee Action Plan",
+        "Establish a Relationship with Food programme across the county",
+    ]
+    owners = ["Head of Housing", "Sarah Gilchrist / Andrew Oakes / Graham Norcott", "HR"]
+    statuses = ["Green", "AMBER", "Complete"]
+    assert checked_roles(
+        ["status", "officer", "officer", "status"], [thresholds, strategies, owners, statuses]
+    ) == ["comments", "comments", "officer", "status"]
+    # Too few cells to overrule the header.
+    assert checked_roles(["officer"], [strategies[:2]]) == ["officer"]

@@ -214,3 +214,15 @@ def test_a_capital_programme_with_a_description_column_gives_nothing() -> None:
     parsed = parse_file(LAYOUTS / "capital-programme.pdf")
     assert parsed.records == []
     assert [p.reason for p in parsed.problems] == ["no action or indicator tables found"]
+
+
+def test_a_header_no_vocabulary_knows_takes_its_roles_from_the_cells() -> None:
+    """'Item | Promise to residents | Month | Contact person': codes, prose, dates, owners."""
+    assert rows("unknown-header.pdf") == [
+        (1, "P1", "Open the new leisure centre at the town park", [D(2025, 6, 30)],
+         ["Head of Leisure"], None, 0),
+        (1, "P2", "Replace every street light with an LED lamp", [D(2026, 3, 31)],
+         ["Street Lighting Manager"], None, 1),
+        (1, "P3", "Publish a new parking strategy for the town centre", [], ["Jane Smith"],
+         None, 2),
+    ]  # fmt: skip
