@@ -428,6 +428,8 @@ class LogicalTable:
     """Where the last row's record sits in the document's records: a cut row rejoins it."""
     last_block: int | None = None
     """Which grid the last row came from: a row merged down from it must share that grid."""
+    group: str | None = None
+    """The last group row read inside the table: the next one takes its place."""
 
 
 def records_from_blocks(
@@ -516,7 +518,13 @@ def _read_table(
                 records.extend(lines)
             elif not OTHER_INDICATORS.search(row.filled[0]):
                 context.in_other_indicators = False
+                # Labelled sections ("Aim:", "Approach:") nest by their labels in push;
+                # an unlabelled group row takes the place of the group row before it.
+                unlabelled = not SECTION_PREFIX.match(text)
+                if unlabelled and current.group and context.sections[-1:] == [current.group]:
+                    context.sections.pop()
                 context.push(text)
+                current.group = context.sections[-1] if unlabelled else None
             continue
         context.in_other_indicators = False
         previous, at = current.last_row, current.last_at
