@@ -41,24 +41,57 @@ class ReadingSettings:
 SETTINGS = ReadingSettings()
 
 
-def phrases(words: Sequence[Word], gap: float) -> list[list[Word]]:
-    """Words of one band grouped into runs on a line with gaps no wider than ``gap``."""
-    lines: list[list[Word]] = []
+@dataclass
+class Line:
+    words: list[Word]
+
+    @property
+    def top(self) -> float:
+        return min(w["top"] for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w["bottom"] for w in self.words)
+
+    @property
+    def x0(self) -> float:
+        return min(w["x0"] for w in self.words)
+
+    @property
+    def x1(self) -> float:
+        return max(w["x1"] for w in self.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w["text"] for w in self.words)
+
+
+def group_lines(words: list[Word], tolerance: float = 2.5) -> list[Line]:
+    lines: list[Line] = []
     for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
-        if lines and abs(lines[-1][0]["top"] - word["top"]) <= 2.5:
-            lines[-1].append(word)
+        if lines and abs(lines[-1].words[0]["top"] - word["top"]) <= tolerance:
+            lines[-1].words.append(word)
         else:
-            lines.append([word])
-    runs: list[list[Word]] = []
+            lines.append(Line([word]))
     for line in lines:
-        line.sort(key=lambda w: w["x0"])
-        runs.append([line[0]])
-        for previous, word in itertools.pairwise(line):
-            if word["x0"] - previous["x1"] > gap:
-                runs.append([word])
-            else:
-                runs[-1].append(word)
+        line.words.sort(key=lambda w: w["x0"])
+    return sorted(lines, key=lambda ln: ln.top)
+
+
+def line_phrases(line: Line, gap: float) -> list[list[Word]]:
+    """A line's words in runs whose gaps are no wider than ``gap``: one run a cell."""
+    runs: list[list[Word]] = [[line.words[0]]]
+    for previous, word in itertools.pairwise(line.words):
+        if word["x0"] - previous["x1"] > gap:
+            runs.append([word])
+        else:
+            runs[-1].append(word)
     return runs
+
+
+def phrases(words: Sequence[Word], gap: float) -> list[list[Word]]:
+    """Words of one band grouped into lines, and each line into its runs."""
+    return [run for line in group_lines(list(words)) for run in line_phrases(line, gap)]
 
 
 def rivers(
@@ -67,14 +100,15 @@ def rivers(
     """Column boundaries (x) between ``left`` and ``right``: the middle of each river of
     white space that the bands' phrases leave open in at least ``river_share`` of bands."""
     # A band of one phrase (a group row, a lone line) says nothing about columns.
-    filled = [band for band in bands if len(phrases(band, settings.phrase_gap)) >= 2]
+    runs_by_band = [phrases(band, settings.phrase_gap) for band in bands]
+    filled = [runs for runs in runs_by_band if len(runs) >= 2]
     if len(filled) < settings.min_bands:
         return []
     width = int(right - left) + 1
     covered = [0] * width
-    for band in filled:
+    for runs in filled:
         mask = [False] * width
-        for run in phrases(band, settings.phrase_gap):
+        for run in runs:
             begin = max(0, int(min(w["x0"] for w in run) - left))
             end = min(width, int(max(w["x1"] for w in run) - left) + 1)
             for x in range(begin, end):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,12 @@ from pdfplumber.utils.exceptions import PdfminerException
 from parsers.fields.codes import looks_like_code
 from parsers.geometry import (
     SETTINGS,
+    Line,
     ReadingSettings,
     band_cells,
+    group_lines,
     horizontal_rules,
+    line_phrases,
     rivers,
     rule_bands,
 )
@@ -33,43 +35,6 @@ from parsers.triage import scan_pages
 
 Word = dict[str, Any]
 BBox = tuple[float, float, float, float]
-
-
-@dataclass
-class Line:
-    words: list[Word]
-
-    @property
-    def top(self) -> float:
-        return min(w["top"] for w in self.words)
-
-    @property
-    def bottom(self) -> float:
-        return max(w["bottom"] for w in self.words)
-
-    @property
-    def x0(self) -> float:
-        return min(w["x0"] for w in self.words)
-
-    @property
-    def x1(self) -> float:
-        return max(w["x1"] for w in self.words)
-
-    @property
-    def text(self) -> str:
-        return " ".join(w["text"] for w in self.words)
-
-
-def group_lines(words: list[Word], tolerance: float = 2.5) -> list[Line]:
-    lines: list[Line] = []
-    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
-        if lines and abs(lines[-1].words[0]["top"] - word["top"]) <= tolerance:
-            lines[-1].words.append(word)
-        else:
-            lines.append(Line([word]))
-    for line in lines:
-        line.words.sort(key=lambda w: w["x0"])
-    return sorted(lines, key=lambda ln: ln.top)
 
 
 def cell_text(words: list[Word], right: float, left: float) -> str:
@@ -225,16 +190,6 @@ def _overlaps(a: BBox, b: BBox) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _phrases(line: Line, gap: float) -> list[list[Word]]:
-    phrases: list[list[Word]] = [[line.words[0]]]
-    for previous, word in zip(line.words, line.words[1:], strict=False):
-        if word["x0"] - previous["x1"] > gap:
-            phrases.append([word])
-        else:
-            phrases[-1].append(word)
-    return phrases
-
-
 def _reads_as_heading(text: str) -> bool:
     """'Due Date', 'Lead Officer': short and capitalised, not a sentence ('is the first milestone.')."""
     return len(text.split()) <= 6 and not text.endswith(".") and not text[:1].islower()
@@ -243,7 +198,7 @@ def _reads_as_heading(text: str) -> bool:
 def find_borderless_header(lines: list[Line]) -> tuple[int, int, list[float]] | None:
     """The first line that reads as a header (three or more column roles), its extent, columns."""
     for start, line in enumerate(lines):
-        phrases = _phrases(line, gap=6.0)
+        phrases = line_phrases(line, gap=6.0)
         texts = [" ".join(w["text"] for w in p) for p in phrases]
         if sum(column_role(t) is not None and _reads_as_heading(t) for t in texts) < 3:
             continue
@@ -266,7 +221,7 @@ def borderless_rows(
     spanning: set[int] = set()
     group_has_code = False
     for line in lines:
-        phrases = _phrases(line, 4.0)
+        phrases = line_phrases(line, 4.0)
         spans = len(phrases) <= 2 and any(
             _column(p[0]["x0"], lefts) != _column(p[-1]["x1"] - 1, lefts) for p in phrases
         )
@@ -328,7 +283,7 @@ def widen_columns(lefts: list[float], carried: list[float] | None, body: list[Li
 
 def _starts_a_row(line: Line, lefts: list[float]) -> bool:
     """A line that fills two or more columns, its first phrase flush with a column's left edge."""
-    phrases = _phrases(line, 4.0)
+    phrases = line_phrases(line, 4.0)
     aligned = any(abs(phrases[0][0]["x0"] - left) < 3 for left in lefts)
     return aligned and len({_column(p[0]["x0"], lefts) for p in phrases}) >= 2
 
