@@ -139,8 +139,10 @@ def _grid_rows(page: pdfplumber.page.Page, table: Any, words: list[Word]) -> lis
 def _under_split(rows: list[GridRow]) -> bool:
     """Most rows read as one cell although the grid has columns: rules run between rows
     only, so the columns must come from the words."""
-    if len(rows) < 3 or max(len(r.cells) for r in rows) < 2:
-        return len(rows) >= 3
+    if len(rows) < 3:
+        return False
+    if max(len(r.cells) for r in rows) < 2:
+        return True
     single = sum(sum(c is not None for c in r.cells) <= 1 for r in rows[1:])
     return single >= 0.6 * (len(rows) - 1)
 

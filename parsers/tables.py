@@ -200,11 +200,16 @@ def _header_from_cells(table: GridTable) -> tuple[int, Header] | None:
     ):
         return None
     body = table.rows[start + 1 :]
-    columns = [[r.texts[i] if i < len(r.texts) else "" for r in body] for i in range(table.width)]
+    columns = _column_texts(body, table.width)
     roles = roles_from_cells(columns)
     if "title" not in roles or not set(roles) & {"deadline", "officer", "status"}:
         return None
     return start, Header(rows=1, roles=roles, texts=texts, start=start)
+
+
+def _column_texts(rows: list[GridRow], width: int) -> list[list[str]]:
+    """The rows' cell texts column by column, for a column's role to be read from them."""
+    return [[r.texts[i] if i < len(r.texts) else "" for r in rows] for i in range(width)]
 
 
 def _spread(row: GridRow) -> list[str]:
@@ -475,9 +480,7 @@ def _read_table(
     if found is not None:
         header = found[1]
         body = table.rows[header.start + header.rows :]
-        columns = [
-            [r.texts[i] if i < len(r.texts) else "" for r in body] for i in range(table.width)
-        ]
+        columns = _column_texts(body, table.width)
         header = _with_roles(header, checked_roles(header.roles, columns))
         if not header.is_record_table or is_money_table(header.roles, columns):
             _push_sections(table.rows, table.width, context)
@@ -528,25 +531,17 @@ def _read_table(
             continue
         context.in_other_indicators = False
         previous, at = current.last_row, current.last_at
-        if _continues_merged_title(row, header):
-            # One item over several rows (its title cell merged down): the row adds its
-            # other cells to the item above, or, under a header, is part of the header.
-            if previous is not None and at is not None and current.last_block == id(table):
-                joined = _join_rows(previous, row)
-                record = builder.from_row(
-                    joined, header, logical, Context(list(records[at].section))
-                )
-                if record is not None:
-                    records[at] = record
-                    current.last_row = joined
-            current.rows_seen -= 1
-            continue
+        # One item over several rows: a row whose title cell is merged down from the item
+        # above, or the top of a page that finishes the row the page break cut.
+        merged_title = _continues_merged_title(row, header)
         if (
             previous is not None
             and at is not None
-            and row is body[0]
-            and row.page != previous.page
-            and _is_broken_row(texts, header)
+            and (
+                current.last_block == id(table)
+                if merged_title
+                else row is body[0] and row.page != previous.page and _is_broken_row(texts, header)
+            )
         ):
             joined = _join_rows(previous, row)
             earlier = Context(list(records[at].section))
@@ -554,6 +549,10 @@ def _read_table(
             if record is not None:
                 records[at] = record
                 current.last_row = joined
+            current.rows_seen -= 1
+            continue
+        if merged_title:
+            # Under a header, a row merged down from it is part of the header.
             current.rows_seen -= 1
             continue
         made = builder.records_from_row(row, header, logical, context)

@@ -76,7 +76,6 @@ def _cell_text(tc: CT_Tc, parent: Table) -> str:
 def _grid(table: Table) -> list[GridRow]:
     """The table as a grid: a horizontal merge leaves ``None`` to its right, a vertical
     merge repeats the text of the cell it continues (and the row says which)."""
-    rows: list[list[str | None]] = []
     grid: list[GridRow] = []
     for tr in table._tbl.tr_lst:
         row: list[str | None] = []
@@ -87,14 +86,13 @@ def _grid(table: Table) -> list[GridRow]:
         for tc in tr.tc_lst:
             column = len(row)
             if tc.vMerge == "continue":
-                merged = rows[-1][column] if rows and column < len(rows[-1]) else ""
+                merged = grid[-1].cells[column] if grid and column < len(grid[-1].cells) else ""
                 text: str | None = merged if merged is not None else ""
                 above.add(column)
             else:
                 text = _cell_text(tc, table)
             row.append(text)
             row.extend([None] * (tc.grid_span - 1))
-        rows.append(row)
         grid.append(GridRow(row, index=len(grid), above=frozenset(above)))
     return grid
 
