@@ -138,6 +138,7 @@ def _records(parsed: ParsedDocument) -> list[Record]:
             service_ref=r.service_ref,
             confidence=r.confidence,
             flagged=r.flagged,
+            flag_reason=r.flag_reason,
         )
         for ordinal, r in enumerate(parsed.records)
     ]

@@ -110,6 +110,7 @@ class Record(Timestamped, Base):
     service_ref: Mapped[str | None] = mapped_column(String(100))
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
     flagged: Mapped[bool] = mapped_column(default=False)
+    flag_reason: Mapped[str | None] = mapped_column(Text)
 
     document: Mapped[Document] = relationship(back_populates="records")
     link: Mapped[Link | None] = relationship(

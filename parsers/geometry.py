@@ -36,6 +36,8 @@ class ReadingSettings:
     """Rules closer than this vertically are one rule."""
     min_bands: int = 2
     """Rows of two or more phrases needed before alignment is trusted to find columns."""
+    continuation_band: float = 0.2
+    """A table starting in this top share of a page may carry on the last page's table."""
 
 
 SETTINGS = ReadingSettings()

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-PARSER_VERSION = "0.2.0"
+PARSER_VERSION = "0.3.0"
 """Bumped whenever parsing changes what comes out: ingest re-parses older documents."""
 
 Kind = Literal["action", "indicator"]
@@ -64,6 +64,8 @@ class Record:
     bbox: tuple[float, float, float, float] | None = None
     confidence: float = 1.0
     flagged: bool = False
+    flag_reason: str | None = None
+    """Why a person should check this row: what the reader was unsure of."""
     sources: dict[str, str] = field(default_factory=dict)
     """The texts the field recognisers read (indicators, deadline, officer, status)."""
 
@@ -87,6 +89,7 @@ class Record:
             "section": list(self.section),
             "confidence": round(self.confidence, 3),
             "flagged": self.flagged,
+            "flag_reason": self.flag_reason,
         }
 
 

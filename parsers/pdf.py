@@ -80,7 +80,9 @@ def ruled_tables(
         if _under_split(rows):
             bands = [_bbox(r.bbox) for r in table.rows]
             rows = aligned_rows(page, bands, words, settings) or rows
-        if len(rows) < 2 or max(len(r.cells) for r in rows) < 2:
+        if not rows or max(len(r.cells) for r in rows) < 2:
+            continue
+        if len(rows) < 2 and not _tops_page(table.bbox, page, settings):
             continue
         found.append((_bbox(table.bbox), rows, _grid_confidence(rows, words, table.bbox)))
     covered = [bbox for bbox, _, _ in found]
@@ -93,6 +95,11 @@ def ruled_tables(
         if rows and len(rows) >= 2:
             found.append((box, rows, _grid_confidence(rows, words, box) * 0.9))
     return sorted(found, key=lambda item: item[0][1])
+
+
+def _tops_page(bbox: Any, page: pdfplumber.page.Page, settings: ReadingSettings) -> bool:
+    """A grid in the top band of the page: one row there can finish the last page's table."""
+    return float(bbox[1]) < float(page.height) * settings.continuation_band
 
 
 def _grid_rows(page: pdfplumber.page.Page, table: Any, words: list[Word]) -> list[GridRow]:
@@ -371,7 +378,7 @@ def page_blocks(
                         rows,
                         index=table_index,
                         confidence=confidence,
-                        continues_previous=bbox[1] < page.height * 0.2,
+                        continues_previous=bbox[1] < page.height * SETTINGS.continuation_band,
                     ),
                 )
             )
@@ -451,7 +458,7 @@ def parse_pdf(path: Path) -> ParsedDocument:
     )
     blocks = list(iter_blocks(path, candidates))
     document.tables_seen = sum(isinstance(b, GridTable) for b in blocks)
-    document.records = records_from_blocks(blocks)
+    document.records = records_from_blocks(blocks, problems=document.problems)
     if not document.records:
         document.problems.append(Problem("no action or indicator tables found"))
     return document

@@ -21,7 +21,7 @@ from parsers.fields.codes import (
 )
 from parsers.fields.deadlines import DeadlineParser
 from parsers.lists import cell_list, split_target
-from parsers.model import Kind, Record
+from parsers.model import Kind, Problem, Record
 from parsers.roles import (
     FINANCE_HEADER,
     PLAN_TITLE,
@@ -81,6 +81,10 @@ SECTION_PREFIX = re.compile(
     re.I,
 )
 OTHER_INDICATORS = re.compile(r"other performance indicators", re.I)
+UNSURE_TABLE = 0.6
+"""Below this table confidence every row is flagged for a person to check."""
+PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d{1,4}(?:\s+of\s+\d{1,4})?\s*$", re.I)
+"""Page furniture ("Page 13", "13 of 20"): it neither ends a list nor starts a section."""
 INDICATOR_TAIL = re.compile(
     r"\s*(?:[.\-–]\s*)?(?:\[[^\]]*\]|\{[^}]*\}?|\(?collected\s+\w+\)?\.?)\s*$", re.I
 )
@@ -341,7 +345,13 @@ class RecordBuilder:
             row_index=row.index,
             bbox=row.bbox,
             confidence=table.confidence,
-            flagged=table.confidence < 0.6,
+            flagged=table.confidence < UNSURE_TABLE,
+            flag_reason=(
+                f"cells found with low confidence ({table.confidence:.2f}): check the row "
+                "against the page"
+                if table.confidence < UNSURE_TABLE
+                else None
+            ),
         )
 
     @staticmethod
@@ -438,9 +448,14 @@ class LogicalTable:
 
 
 def records_from_blocks(
-    blocks: Iterable[Block], builder: RecordBuilder | None = None
+    blocks: Iterable[Block],
+    builder: RecordBuilder | None = None,
+    problems: list[Problem] | None = None,
 ) -> list[Record]:
-    """Every action and indicator record in the blocks, with section context attached."""
+    """Every action and indicator record in the blocks, with section context attached.
+
+    A table of coded rows that is left unread is reported in `problems`, so no plan is
+    lost without a word."""
     builder = builder or RecordBuilder()
     context = Context()
     records: list[Record] = []
@@ -448,9 +463,11 @@ def records_from_blocks(
     for block in blocks:
         if isinstance(block, GridTable):
             current = _read_table(block, current, builder, context, records)
+            if current is None and problems is not None:
+                problems.extend(_unread(block))
             continue
         text = block.text.strip()
-        if not text:
+        if not text or PAGE_NUMBER.match(text):
             continue
         if OTHER_INDICATORS.search(text):
             context.in_other_indicators = True
@@ -477,8 +494,10 @@ def _read_table(
     records: list[Record],
 ) -> LogicalTable | None:
     found = find_header(table)
+    carries_on = current is not None and current.width == table.width
     if found is not None:
         header = found[1]
+        above = table.rows[: header.start]
         body = table.rows[header.start + header.rows :]
         columns = _column_texts(body, table.width)
         header = _with_roles(header, checked_roles(header.roles, columns))
@@ -486,14 +505,30 @@ def _read_table(
             _push_sections(table.rows, table.width, context)
             return None
         header = roles_from_content(header, body)
+        if current is not None and carries_on and above:
+            # Rows above a repeated header finish the table the last page started.
+            _read_body(table, above, current, builder, context, records)
+        else:
+            _push_sections(above, table.width, context)
         if current is None or current.header.roles != header.roles or current.width != table.width:
             current = LogicalTable(header, table.width, table.index)
-        _push_sections(table.rows[: header.start], table.width, context)
-    elif current is not None and current.width == table.width:
+    elif current is not None and carries_on:
         body = table.rows
     else:
         _push_sections(table.rows, table.width, context)
         return None
+    return _read_body(table, body, current, builder, context, records)
+
+
+def _read_body(
+    table: GridTable,
+    body: list[GridRow],
+    current: LogicalTable,
+    builder: RecordBuilder,
+    context: Context,
+    records: list[Record],
+) -> LogicalTable:
+    """The records of a table's body rows under the logical table's header."""
     header = current.header
     header_keys = [t.lower() for t in header.texts]
     logical = GridTable([], index=current.index, confidence=table.confidence)
@@ -636,6 +671,28 @@ def roles_from_content(header: Header, body: list[GridRow]) -> Header:
     if roles == header.roles:
         return header
     return Header(rows=header.rows, roles=roles, texts=header.texts, start=header.start)
+
+
+def _unread(table: GridTable) -> list[Problem]:
+    """A table left unread whose rows look like a plan's: a code leading each row beside
+    a sentence. Sites, policies and glossaries look the same, so it is reported for a
+    person to judge rather than read as records."""
+    coded = [
+        row
+        for row in table.rows
+        if len(row.filled) >= 2
+        and looks_like_code(row.filled[0])
+        and any(len(t.split()) >= 4 for t in row.filled[1:])
+    ]
+    if len(coded) < 3:
+        return []
+    return [
+        Problem(
+            f"table {table.index + 1}: {len(coded)} rows with codes were not read, because no "
+            "column names a plan's title beside a deadline, owner or status",
+            page=coded[0].page,
+        )
+    ]
 
 
 def _push_sections(rows: list[GridRow], width: int, context: Context) -> None:

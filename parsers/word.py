@@ -118,7 +118,7 @@ def parse_docx(path: Path) -> ParsedDocument:
     )
     parsed = ParsedDocument(parser="docx", parser_version=PARSER_VERSION, facts=facts)
     parsed.tables_seen = sum(isinstance(b, GridTable) for b in blocks)
-    parsed.records = records_from_blocks(blocks)
+    parsed.records = records_from_blocks(blocks, problems=parsed.problems)
     if not parsed.records:
         parsed.problems.append(Problem("no action or indicator tables found"))
     return parsed

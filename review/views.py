@@ -163,6 +163,7 @@ def _record_json(record: Record | None, document: Document | None) -> dict[str, 
         "council": document.council if document else None,
         "source": f"/records/{record.id}/source.png" if record.page and record.bbox else None,
         "cells": record.cells,
+        "flag_reason": record.flag_reason,
     }
 
 

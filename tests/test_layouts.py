@@ -227,3 +227,27 @@ def test_a_header_no_vocabulary_knows_takes_its_roles_from_the_cells() -> None:
         (1, "P3", "Publish a new parking strategy for the town centre", [], ["Jane Smith"],
          None, 2),
     ]  # fmt: skip
+
+
+def test_a_table_that_stops_mid_page_carries_on_past_a_lone_row_and_a_repeated_header() -> None:
+    assert rows("table-ends-early.pdf") == [
+        (1, "KA.1", "Adopt the housing strategy", [D(2017, 6, 30)], ["Head of Housing"], "green", 0),
+        (1, "KA.2", "Review the allocations policy", [D(2017, 9, 30)], ["Housing Manager"],
+         "amber", 1),
+        (2, "KA.3", "Return empty homes to use", [D(2018, 3, 31)], ["Housing Manager"], "red", 2),
+        (2, "KA.4", "Open the new hostel", [], ["Head of Housing"], "green", 3),
+        (2, "KA.5", "Publish the tenancy strategy", [D(2017, 12, 31)], ["Policy Officer"],
+         "green", 4),
+        (2, "HPI 12", "Number of households in temporary accommodation", [], [], None, None),
+        (2, "HPI 13", "Homeless applications decided within 33 days", [], [], None, None),
+        (3, "HPI 14", "Affordable homes delivered", [], [], None, None),
+    ]  # fmt: skip
+
+
+def test_codes_beside_sentences_under_unknown_headings_are_reported_not_read() -> None:
+    parsed = parse_file(LAYOUTS / "coded-appraisal.pdf")
+    assert parsed.records == []
+    assert parsed.problems[0].describe() == (
+        "page 1: table 1: 3 rows with codes were not read, because no column names a plan's "
+        "title beside a deadline, owner or status"
+    )

@@ -279,10 +279,14 @@ def test_a_flagged_extraction_is_corrected_then_undone(
         record = session.scalars(select(Record).order_by(Record.id)).first()
         assert record is not None
         record.flagged = True
+        record.flag_reason = "cells found with low confidence (0.41): check the row"
         record_id, title = record.id, record.title
     token = sign_in(app_client, "ann")
     flagged = app_client.get("/flags.json").json()["flagged"]
-    assert [f["record_id"] for f in flagged] == [record_id]
+    assert [(f["record_id"], f["flag_reason"]) for f in flagged] == [
+        (record_id, "cells found with low confidence (0.41): check the row")
+    ]
+    assert "cells found with low confidence (0.41)" in app_client.get("/flags").text
     response = app_client.post(
         "/flags/settle",
         data={
