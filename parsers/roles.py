@@ -73,12 +73,30 @@ def column_role(header: str) -> str | None:
     return None
 
 
+PROSE_WORDS = re.compile(
+    r"\b(?:the|is|are|was|were|will|be|been|this|that|when|which|has|its|their|than|"
+    r"again|however)\b",
+    re.I,
+)
+"""Words a sentence is made of and a row of column headings is not."""
+FINANCIAL_YEAR = re.compile(r"\b(?:19|20)\d\d\s*[-/–]\s*\d\d\b")
+
+
 def header_line_roles(line: str) -> set[str]:
     """Roles a short line of page text names, as a header line would: ``'ID Action Update:
-    March 2024 Impact Control'`` → ``{'code', 'title', 'comments'}``. Sentences name none."""
+    March 2024 Impact Control'`` → ``{'code', 'title', 'comments'}``. Sentences name none,
+    nor does a budget's header (costs, spend, or a run of financial years as columns)."""
     text = " ".join(line.split())
-    sentence = text.endswith(".") or ". " in text or text[:1].islower()
+    sentence = (
+        text.endswith(".")
+        or ". " in text
+        or text[:1].islower()
+        or len(PROSE_WORDS.findall(text)) >= 2
+    )
     if not text or len(text.split()) > 24 or sentence:
+        return set()
+    money = {m.group(0).lower() for m in FINANCE_HEADER.finditer(text)}
+    if len(money) >= 2 or len(FINANCIAL_YEAR.findall(text)) >= 3:
         return set()
     return {role for role, pattern in LINE_PATTERNS if pattern.search(text)}
 

@@ -85,6 +85,9 @@ def test_split_target(title: str, expected: tuple[str, str | None]) -> None:
         ("ID Action Update: March 2024 Impact Control", {"code", "title", "comments"}),
         ("Actions Supporting Information Completion by", {"comments", "deadline"}),
         ("The council will update the action plan.", set()),
+        ("Up to date data for the Borough will be used to update the action when", set()),
+        ("Project Description Total Cost of Scheme Prior Years Spend Lead Officer", set()),
+        ("Project Ref Lead Officer 2025-26 2026-27 2027-28 2028-29", set()),
     ],
 )
 def test_header_lines_in_page_text(line: str, roles: set[str]) -> None:
