@@ -2,9 +2,9 @@
 
 Matching only ever adds. Records already placed (new, auto, confirmed, pending) keep their
 place, so a re-run with nothing new changes nothing, and next year's documents join the
-items that exist without renumbering them. Reviewer decisions are constraints: a record
-is never linked to an item it was judged different from, nor to an item holding a record
-it was judged different from.
+items that exist without renumbering them. Reviewer decisions are constraints, asked of
+``corpus.judgements``: a record is never linked to an item it was judged different from,
+nor to an item holding a record it was judged different from, nor the other way round.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.orm import Session
 
+from corpus.judgements import Judgements
 from corpus.matching import DEFAULT_SETTINGS, Item, MatchSettings, Placement, Register, match
 from corpus.occurrence import Occurrence
 from models import CanonicalItem, Decision, Document, Link, MatchingRun, Record
@@ -93,14 +94,8 @@ def match_council(session: Session, council: str | None, settings: MatchSettings
     run = MatchingRun(council=council, settings=settings.as_dict(), counts={})
     session.add(run)
     session.flush()
-    rows = session.execute(
-        select(Record, Document, Link)
-        .join(Document, Record.document_id == Document.id)
-        .outerjoin(Link, Link.record_id == Record.id)
-        .where(Document.status == "ok", _same_council(council))
-        .order_by(Document.period_start, Document.id, Record.ordinal)
-    ).all()
-    register = _load_register(session, council, [(r, d, link) for r, d, link in rows if link])
+    rows = _council_records(session, council)
+    register = load_register(session, council, [(r, d, link) for r, d, link in rows if link])
     unplaced = [(record, document) for record, document, link in rows if link is None]
     occurrences = []
     undated = []
@@ -133,9 +128,30 @@ def _lock_council(session: Session, council: str | None) -> None:
         )
 
 
-def _load_register(
-    session: Session, council: str | None, linked: Iterable[tuple[Record, Document, Link]]
+def _council_records(
+    session: Session, council: str | None
+) -> list[tuple[Record, Document, Link | None]]:
+    """A council's records in period order, each with its link if it has one."""
+    return [
+        (record, document, link)
+        for record, document, link in session.execute(
+            select(Record, Document, Link)
+            .join(Document, Record.document_id == Document.id)
+            .outerjoin(Link, Link.record_id == Record.id)
+            .where(Document.status == "ok", _same_council(council))
+            .order_by(Document.period_start, Document.id, Record.ordinal)
+        )
+    ]
+
+
+def load_register(
+    session: Session,
+    council: str | None,
+    linked: Iterable[tuple[Record, Document, Link]] | None = None,
 ) -> Register:
+    """A council's items as matching sees them: members, and the records barred from each."""
+    if linked is None:
+        linked = [(r, d, link) for r, d, link in _council_records(session, council) if link]
     items = session.scalars(
         select(CanonicalItem).where(
             CanonicalItem.council.is_(None) if council is None else CanonicalItem.council == council
@@ -144,24 +160,18 @@ def _load_register(
     register = Register()
     for item in items:
         register.items[item.id] = Item(item.id, item.kind)
-    item_of_record: dict[int, int] = {}
+    members: dict[int, list[int]] = defaultdict(list)
     for record, document, link in linked:
         item_id = link.canonical_item_id if link.state in MEMBER_STATES else link.suggested_item_id
         if item_id is None or item_id not in register.items:
             continue
-        item_of_record[record.id] = item_id
+        members[item_id].append(record.id)
         occurrence = occurrence_of(record, document)
         if occurrence is not None:
             register.items[item_id].add(occurrence)
-    for decision in session.scalars(
-        select(Decision).where(Decision.verdict == "different", Decision.deleted_at.is_(None))
-    ):
-        for item_id in (
-            decision.canonical_item_id,
-            item_of_record.get(decision.other_record_id or 0),
-        ):
-            if item_id in register.items:
-                register.items[item_id].forbidden.add(decision.record_id)
+    judgements = Judgements.load(session)
+    for item_id, held in register.items.items():
+        held.forbidden |= judgements.barred_from(item_id, members[item_id])
     register.next_key = max(register.items, default=0) + 1
     return register
 
@@ -233,3 +243,49 @@ def members_by_item(session: Session, item_ids: Iterable[int]) -> dict[int, list
 
 def count_links(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Link.state, func.count()).group_by(Link.state)).all())
+
+
+def _identity(record: Record) -> tuple[object, ...]:
+    return (record.kind, record.code_key, " ".join(record.title.lower().split()))
+
+
+def _position(record: Record) -> tuple[object, ...]:
+    return (record.kind, record.table_index, record.row_index, record.paragraph_index)
+
+
+def carry_over(session: Session, document: Document, fresh: list[Record]) -> None:
+    """Move links and reviewer decisions from a document's old records to its re-parsed ones.
+
+    A new parser version re-reads a stored document; the register must not lose what was
+    matched and judged. An old record passes its link to the new record with the same
+    kind, code and title, else to the one at the same place in the same table.
+    """
+    old = [record for record in document.records if record.link is not None]
+    if not old:
+        return
+    for record in fresh:
+        record.document_id = document.id
+    session.add_all(fresh)
+    session.flush()
+    by_identity: dict[tuple[object, ...], list[Record]] = {}
+    by_position: dict[tuple[object, ...], list[Record]] = {}
+    for record in fresh:
+        by_identity.setdefault(_identity(record), []).append(record)
+        by_position.setdefault(_position(record), []).append(record)
+    taken: set[int] = set()
+    for record in old:
+        candidates = by_identity.get(_identity(record), []) + by_position.get(_position(record), [])
+        heir = next((c for c in candidates if c.id not in taken), None)
+        if heir is None:
+            continue
+        taken.add(heir.id)
+        session.execute(update(Link).where(Link.record_id == record.id).values(record_id=heir.id))
+        session.execute(
+            update(Decision).where(Decision.record_id == record.id).values(record_id=heir.id)
+        )
+        session.execute(
+            update(Decision)
+            .where(Decision.other_record_id == record.id)
+            .values(other_record_id=heir.id)
+        )
+    session.expire_all()

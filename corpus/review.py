@@ -12,9 +12,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from corpus.judgements import Judgements
 from corpus.register import MEMBER_STATES, members_by_item
 from models import AuditEvent, CanonicalItem, Decision, Document, Link, Record, User
 from parsers.fields.codes import code_key
@@ -212,9 +213,13 @@ def _join(session: Session, link: Link, record: Record, item_id: int) -> None:
         raise ReviewError(f"there is no item {item_id}")
     if item.kind != record.kind:
         raise ReviewError(f"item {item_id} is an {item.kind}, the record is an {record.kind}")
-    members = members_by_item(session, [item_id]).get(item_id, [])
-    member_ids = [member.id for member in members]
     document = session.get_one(Document, record.document_id)
+    if item.council != document.council:
+        raise ReviewError(
+            f"item {item_id} belongs to {item.council or 'no council'}; the record is of "
+            f"{document.council or 'no council'}, and items never cross councils"
+        )
+    members = members_by_item(session, [item_id]).get(item_id, [])
     period = document.period_label
     for member in members:
         member_document = session.get_one(Document, member.document_id)
@@ -223,26 +228,10 @@ def _join(session: Session, link: Link, record: Record, item_id: int) -> None:
                 f"item {item_id} already has a record for {period} "
                 f"({member_document.file_name}); an item appears once a year"
             )
-    against = session.scalars(
-        select(Decision).where(
-            Decision.verdict == "different",
-            Decision.deleted_at.is_(None),
-            or_(
-                and_(Decision.record_id == record.id, Decision.canonical_item_id == item_id),
-                and_(
-                    Decision.record_id == record.id,
-                    Decision.other_record_id.in_(member_ids or [-1]),
-                ),
-                and_(
-                    Decision.record_id.in_(member_ids or [-1]),
-                    Decision.other_record_id == record.id,
-                ),
-            ),
-        )
-    ).first()
+    against = Judgements.load(session).against(record.id, item_id, [m.id for m in members])
     if against is not None:
         raise ReviewError(
-            f"a reviewer judged this record different from item {item_id} (decision {against.id})"
+            f"a reviewer judged this record different from item {item_id} (decision {against})"
         )
     link.canonical_item_id, link.state = item_id, "confirmed"
 

@@ -153,7 +153,11 @@ def run_batch(
         initargs=(settings.memory_limit_mb,),
     ) as pool:
         futures: dict[Future[tuple[ParsedDocument | None, str | None]], tuple[Path, str, int]] = {
-            pool.schedule(parse_job, args=(path,), timeout=settings.time_limit): (path, sha, size)
+            pool.schedule(parse_job, args=(path, options.period), timeout=settings.time_limit): (
+                path,
+                sha,
+                size,
+            )
             for path, sha, size in todo
         }
         for future in as_completed(futures):

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import AuditEvent, Decision, Document, Link, Record
+from corpus.register import carry_over
+from models import AuditEvent, Document, Record
 from parsers import MEDIA_TYPES, PARSER_VERSION, ParsedDocument, ParseError, parse_file, sniff
 from parsers.councils import infer_council
 from parsers.periods import Period, find_date, infer_period, text_sources
@@ -93,6 +94,8 @@ def describe_document(
     council_source: str | None
     if options.period:
         period, period_source = options.period, "option"
+    elif parsed is not None:
+        period, period_source = parsed.period, parsed.period_source
     else:
         period, period_source = infer_period(sources)
     if options.council:
@@ -142,52 +145,6 @@ def _records(parsed: ParsedDocument) -> list[Record]:
         )
         for ordinal, r in enumerate(parsed.records)
     ]
-
-
-def _identity(record: Record) -> tuple[object, ...]:
-    return (record.kind, record.code_key, " ".join(record.title.lower().split()))
-
-
-def _position(record: Record) -> tuple[object, ...]:
-    return (record.kind, record.table_index, record.row_index, record.paragraph_index)
-
-
-def carry_over(session: Session, document: Document, fresh: list[Record]) -> None:
-    """Move links and reviewer decisions from a document's old records to its re-parsed ones.
-
-    A new parser version re-reads a stored document; the register must not lose what was
-    matched and judged. An old record passes its link to the new record with the same
-    kind, code and title, else to the one at the same place in the same table.
-    """
-    old = [record for record in document.records if record.link is not None]
-    if not old:
-        return
-    for record in fresh:
-        record.document_id = document.id
-    session.add_all(fresh)
-    session.flush()
-    by_identity: dict[tuple[object, ...], list[Record]] = {}
-    by_position: dict[tuple[object, ...], list[Record]] = {}
-    for record in fresh:
-        by_identity.setdefault(_identity(record), []).append(record)
-        by_position.setdefault(_position(record), []).append(record)
-    taken: set[int] = set()
-    for record in old:
-        candidates = by_identity.get(_identity(record), []) + by_position.get(_position(record), [])
-        heir = next((c for c in candidates if c.id not in taken), None)
-        if heir is None:
-            continue
-        taken.add(heir.id)
-        session.execute(update(Link).where(Link.record_id == record.id).values(record_id=heir.id))
-        session.execute(
-            update(Decision).where(Decision.record_id == record.id).values(record_id=heir.id)
-        )
-        session.execute(
-            update(Decision)
-            .where(Decision.other_record_id == record.id)
-            .values(other_record_id=heir.id)
-        )
-    session.expire_all()
 
 
 def store_parsed(
@@ -255,10 +212,11 @@ def store_parsed(
         )
 
 
-def parse_job(path: Path) -> tuple[ParsedDocument | None, str | None]:
-    """Parse in a worker; every failure comes back as a reason instead of an exception."""
+def parse_job(path: Path, period: Period | None = None) -> tuple[ParsedDocument | None, str | None]:
+    """Parse in a worker, with the caller's period hint; every failure comes back as a
+    reason instead of an exception."""
     try:
-        parsed = parse_file(path)
+        parsed = parse_file(path, period)
     except ParseError as error:
         return None, str(error)
     except OSError as error:
@@ -286,7 +244,7 @@ def ingest_document(
     with sessions() as session:
         if is_current(already_stored(session, sha256)):
             return Outcome(name, "unchanged", sha256=sha256)
-    parsed, failure = parse_job(path)
+    parsed, failure = parse_job(path, options.period)
     try:
         return store_parsed(sessions, path, sha256, size, parsed, failure, options)
     except IntegrityError:

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from parsers.fields import recognise
 from parsers.legacy import parse_legacy
-from parsers.model import PARSER_VERSION, DocumentFacts, ParsedDocument, ParseError, Problem, Record
+from parsers.model import (
+    PARSER_VERSION,
+    DocumentFacts,
+    ParsedDocument,
+    ParseError,
+    Period,
+    Problem,
+    Record,
+)
 from parsers.pdf import parse_pdf
 from parsers.periods import infer_period, text_sources
 from parsers.sniff import MEDIA_TYPES, sniff
@@ -31,20 +39,25 @@ PARSERS: dict[str, Parser] = {
 SUFFIXES = frozenset({".pdf", ".docx", ".doc", ".odt", ".rtf"})
 
 
-def parse_file(path: Path) -> ParsedDocument:
+def parse_file(path: Path, period: Period | None = None) -> ParsedDocument:
     """Parse one file, choosing the parser by what the file is, not what it is called.
 
     The format's parser finds the tables and records; the field pipeline then reads codes,
     deadlines (two-digit years against the document's period), officers and status.
-    Raises `ParseError` with a reason a person can act on when nothing can be read.
+    A `period` given by the caller (``ingest --period``) is used as is; otherwise it is
+    inferred once, here, and travels on the result. Raises `ParseError` with a reason a
+    person can act on when nothing can be read.
     """
     kind = sniff(path)
     parser = PARSERS.get(kind)
     if parser is None:
         raise ParseError(f"a {kind} file holds no plan; unpack it first")
     parsed = parser(path)
-    period, _ = infer_period(text_sources(parsed.facts, path.name))
-    recognise(parsed.records, period.start if period else None)
+    if period is not None:
+        parsed.period, parsed.period_source = period, "option"
+    else:
+        parsed.period, parsed.period_source = infer_period(text_sources(parsed.facts, path.name))
+    recognise(parsed.records, parsed.period.start if parsed.period else None)
     return parsed
 
 

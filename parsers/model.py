@@ -18,6 +18,25 @@ Status = Literal["red", "amber", "green", "grey", "complete"]
 
 
 @dataclass(frozen=True)
+class Period:
+    label: str
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def financial_year(cls, first_year: int) -> Period:
+        return cls(
+            f"{first_year}/{(first_year + 1) % 100:02d}",
+            dt.date(first_year, 4, 1),
+            dt.date(first_year + 1, 3, 31),
+        )
+
+    @classmethod
+    def containing(cls, day: dt.date) -> Period:
+        return cls.financial_year(day.year if day.month >= 4 else day.year - 1)
+
+
+@dataclass(frozen=True)
 class Problem:
     """Something wrong with a file or part of it, kept as data rather than raised.
 
@@ -111,6 +130,9 @@ class ParsedDocument:
     problems: list[Problem] = field(default_factory=list)
     facts: DocumentFacts = field(default_factory=DocumentFacts)
     tables_seen: int = 0
+    period: Period | None = None
+    """The financial year the document covers: the caller's hint, else what it says."""
+    period_source: str | None = None
 
     @property
     def failed(self) -> bool:

@@ -4,31 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 
 from dateutil import parser as dateparser
 
-from parsers.model import DocumentFacts
-
-
-@dataclass(frozen=True)
-class Period:
-    label: str
-    start: dt.date
-    end: dt.date
-
-    @classmethod
-    def financial_year(cls, first_year: int) -> Period:
-        return cls(
-            f"{first_year}/{(first_year + 1) % 100:02d}",
-            dt.date(first_year, 4, 1),
-            dt.date(first_year + 1, 3, 31),
-        )
-
-    @classmethod
-    def containing(cls, day: dt.date) -> Period:
-        return cls.financial_year(day.year if day.month >= 4 else day.year - 1)
-
+from parsers.model import DocumentFacts, Period
 
 # "2017/18", "2017-18", "2017/2018", "2017 – 18"; the second year must follow the first.
 FY_PATTERN = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[/\-–_]\s*((?:19|20)?\d\d)(?!\d)")
@@ -51,6 +30,8 @@ def parse_period_label(text: str) -> Period | None:
         return None
     first, second = int(match.group(1)), match.group(2)
     second_year = int(second) if len(second) == 4 else first // 100 * 100 + int(second)
+    if len(second) == 2 and second_year < first:
+        second_year += 100  # 1999/00
     if not 0 < second_year - first <= 4:
         return None
     return Period.financial_year(first)

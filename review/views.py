@@ -242,6 +242,8 @@ async def decide(request: Request) -> Response:
     target = parse_canonical_id(target_text) if target_text else None
     if verdict == "move" and target is None:
         raise HTTPException(400, "say which item to link to, e.g. CR-000042")
+    if verdict != "move" and target_text:
+        raise HTTPException(400, f"an item was typed ({target_text}); use Link to item for it")
 
     def apply() -> int:
         with _sessions(request).begin() as session:

@@ -129,6 +129,29 @@ def test_sign_in_upload_review_by_keyboard_undo_and_export(
     page.wait_for_load_state()
     expect(page.locator("section.pair")).to_have_attribute("data-link", seen[-1])
 
+    # M, type another item's id, Enter: the record goes to the typed item, not the suggested.
+    pair = page.locator("section.pair")
+    shown = {
+        key: pair.get_attribute(f"data-{key}") or ""
+        for key in ("record", "item", "kind", "council", "period")
+    }
+    listed = page.request.get(f"{server}/items.json", params={"council": shown["council"]}).json()
+    target = next(
+        i
+        for i in listed["items"]
+        if int(i["id"][3:]) != int(shown["item"])
+        and i["kind"] == shown["kind"]
+        and shown["period"] not in i["periods"]
+    )
+    page.keyboard.press("m")
+    page.keyboard.type(target["id"])
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    held = page.request.get(f"{server}/items/{int(target['id'][3:])}.json").json()
+    assert int(shown["record"]) in [o["record_id"] for o in held["occurrences"]]
+    suggested = page.request.get(f"{server}/items/{shown['item']}.json").json()
+    assert int(shown["record"]) not in [o["record_id"] for o in suggested["occurrences"]]
+
     item_link = page.locator("section.pair h2 a")
     item_link.click()
     expect(page.locator("h1")).to_contain_text("CR-")

@@ -250,3 +250,36 @@ def test_status_lists_counts_and_problems(sqlite_url: str, batch: Path) -> None:
     summary = json.loads(output)
     failed = {Path(p["file"]).name for p in summary["problems"] if p["status"] == "failed"}
     assert {"empty.pdf", "password.pdf", "really-html.pdf"} <= failed
+
+
+def test_the_period_given_on_the_command_line_reaches_the_parser(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """Two-digit years are read against the period the user gave, in the worker too."""
+    from tests.fixtures.make_layouts import ACTION_HEADER, ACTION_WIDTHS, PAGE, RuledPage
+
+    folder = tmp_path / "old"
+    folder.mkdir()
+    pdf = canvas.Canvas(str(folder / "plan.pdf"), pagesize=PAGE)
+    page = RuledPage(pdf, ACTION_WIDTHS)
+    page.row(ACTION_HEADER)
+    page.row(["KA.1", "Publish the millennium plan", "31-Dec-99", "Head of Policy", "Green"])
+    page.row(["KA.2", "Review the plan", "31-Mar-00", "Head of Policy", "Amber"])
+    pdf.save()
+    code, report = ingest_json(sqlite_url, "--period", "1998/99", str(folder))
+    assert code == 0, report
+    with open_store(sqlite_url)() as session:
+        document = session.scalars(select(Document)).one()
+        assert document.period_label == "1998/99"
+        assert [r.deadlines for r in document.records] == [["1999-12-31"], ["2000-03-31"]]
+
+
+@pytest.mark.parametrize(
+    ("label", "start"),
+    [("1999/00", "1999-04-01"), ("2017/18", "2017-04-01"), ("2017/2018", "2017-04-01")],
+)
+def test_period_labels_across_a_century(label: str, start: str) -> None:
+    from parsers.periods import parse_period_label
+
+    period = parse_period_label(label)
+    assert period is not None and period.start.isoformat() == start

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from corpus.export import OCCURRENCE_COLUMNS, REGISTER_COLUMNS, safe_cell
 from corpus.matching import MatchSettings
-from corpus.register import run_matching
+from corpus.register import load_register, run_matching
 from corpus.review import ReviewError, apply_decision, last_decision, pending_reviews, undo
 from ingest.cli import main
 from ingest.unit import IngestOptions, ingest_document
@@ -251,3 +251,50 @@ def test_match_refuses_a_review_threshold_above_auto(sqlite_url: str) -> None:
     )
     assert result.exit_code == 2
     assert "--review must not be above --auto" in result.output
+
+
+def test_a_different_judgement_binds_both_records_when_either_is_matched_again(
+    matched: sessionmaker[Session],
+) -> None:
+    with matched() as session:
+        reviewer = _user(session, "ann")
+        [review] = pending_reviews(session, reviewer)
+        decision = apply_decision(session, review.link_id, "different", reviewer)
+        session.commit()
+        own_item = session.scalars(
+            select(Link.canonical_item_id).where(Link.record_id == review.record.id)
+        ).one()
+        other = decision.other_record_id
+        assert other is not None
+        register = load_register(session, review.document.council)
+        assert other in register.items[own_item].forbidden
+        assert review.record.id in register.items[review.item.id].forbidden
+        # The other record's item is emptied and its link rebuilt, as a re-parse does, and
+        # the record kept apart from it reads the same: the closest thing it can join.
+        kept_apart, rebuilt = review.record, session.get_one(Record, other)
+        kept_apart.title, kept_apart.code = rebuilt.title, rebuilt.code
+        kept_apart.code_key, kept_apart.indicator_keys = rebuilt.code_key, rebuilt.indicator_keys
+        session.execute(
+            Link.__table__.delete().where(Link.canonical_item_id == review.item.id)  # type: ignore[attr-defined]
+        )
+        session.commit()
+        run_matching(session, MatchSettings(review=0.01))
+        link = session.scalars(select(Link).where(Link.record_id == other)).one()
+        assert own_item not in {link.canonical_item_id, link.suggested_item_id}
+        link.state, link.canonical_item_id, link.suggested_item_id = "pending", None, own_item
+        session.flush()
+        with pytest.raises(ReviewError, match="judged this record different"):
+            apply_decision(session, link.id, "same", reviewer)
+
+
+def test_link_to_item_refuses_an_item_of_another_council(matched: sessionmaker[Session]) -> None:
+    with matched() as session:
+        reviewer = _user(session, "ann")
+        [review] = pending_reviews(session, reviewer)
+        elsewhere = CanonicalItem(
+            council="Brandmoor Borough Council", kind=review.record.kind, title="An action"
+        )
+        session.add(elsewhere)
+        session.flush()
+        with pytest.raises(ReviewError, match="items never cross councils"):
+            apply_decision(session, review.link_id, "move", reviewer, target_item_id=elsewhere.id)

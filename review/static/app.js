@@ -35,7 +35,8 @@
       var q = target.value.trim();
       if (q.length < 3 || /^CR-\d+$/i.test(q)) return;
       timer = setTimeout(function () {
-        fetch("/items.json?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+        var council = target.dataset.council || "";
+        fetch("/items.json?q=" + encodeURIComponent(q) + "&council=" + encodeURIComponent(council), { credentials: "same-origin" })
           .then(function (r) { return r.json(); })
           .then(function (data) {
             choices.replaceChildren();
