@@ -370,7 +370,7 @@ def review(
         https_only=secure_cookies,
     )
     click.echo(f"councilreg review UI on http://{host}:{port}/", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", server_header=False)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The review web app: routes, sessions, CSRF, plain error pages.
+"""The review web app: routes, sessions, the request guard, plain error pages.
 
 ``create_app`` builds it from resolved settings; ``councilreg review`` serves it with uvicorn.
 """
@@ -10,7 +10,6 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from asgi_csrf import asgi_csrf
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -25,6 +24,7 @@ from starlette.types import ASGIApp
 from ingest.uploads import UploadJobs
 from models import open_store
 from review import views
+from review.guard import FORM_LIMIT, RequestGuard
 from review.settings import WebSettings
 
 HERE = Path(__file__).parent
@@ -55,7 +55,6 @@ ROUTES = [
     Route("/uploads/{job_id}", views.upload_status),
     Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
 ]
-POST_PATHS = {r.path for r in ROUTES if isinstance(r, Route) and r.methods and "POST" in r.methods}
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
@@ -81,7 +80,7 @@ def _plain(request: Request, status: int, message: str) -> Response:
             "status": status,
             "message": message,
             "user": getattr(request.state, "user", None),
-            "csrftoken": request.scope["csrftoken"](),
+            "csrftoken": views.csrf_token(request),
         },
         status_code=status,
     )
@@ -115,9 +114,9 @@ def create_app(settings: WebSettings) -> ASGIApp:
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.jobs = UploadJobs()
     settings.upload_dir.mkdir(parents=True, exist_ok=True)
-    return asgi_csrf(
-        app,
-        signing_secret=settings.secret_key,
-        always_protect=POST_PATHS,
-        cookie_secure=settings.https_only,
-    )
+    uploads = {"/upload", "/upload.json"}
+
+    def limit_for(path: str) -> int:
+        return settings.limits.max_upload_bytes if path in uploads else FORM_LIMIT
+
+    return RequestGuard(app, limit_for, https=settings.https_only)

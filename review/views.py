@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hmac
+import secrets
 from collections.abc import Callable, Coroutine
 from functools import wraps
 from pathlib import Path
@@ -74,8 +76,30 @@ def render(
     if wants_json(request):
         return JSONResponse(data, status_code=status)
     templates = request.app.state.templates
-    context = {**context, "user": request.state.user, "csrftoken": request.scope["csrftoken"]()}
+    context = {**context, "user": request.state.user, "csrftoken": csrf_token(request)}
     return templates.TemplateResponse(request, template, context, status_code=status)
+
+
+def csrf_token(request: Request) -> str:
+    """The session's form token, made on first use; every form posts it back."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+async def checked_form(request: Request, **limits: int) -> FormData:
+    """The posted form, once its token matches the session's (the body limit has already
+    been enforced on the stream by ``review.guard``)."""
+    form = await request.form(**limits)
+    sent, expected = form.get("csrftoken"), request.session.get("csrf")
+    if not isinstance(sent, str) or not isinstance(expected, str):
+        await form.close()
+        raise HTTPException(403, "the form has expired; reload the page and try again")
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
+        await form.close()
+        raise HTTPException(403, "the form has expired; reload the page and try again")
+    return form
 
 
 def requires(action: str) -> Callable[[View], View]:
@@ -112,7 +136,7 @@ async def login(request: Request) -> Response:
     request.state.user = None
     error = None
     if request.method == "POST":
-        form = await request.form()
+        form = await checked_form(request)
         name, password = str(form.get("name", "")), str(form.get("password", ""))
 
         def check() -> User | None:
@@ -134,6 +158,7 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    await checked_form(request)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -226,7 +251,7 @@ async def queue(request: Request) -> Response:
 @requires("review")
 async def decide(request: Request) -> Response:
     user: User = request.state.user
-    form = await request.form()
+    form = await checked_form(request)
     link_id = form_number(form, "link_id")
     verdict = str(form.get("verdict", ""))
     if verdict == "skip":
@@ -273,6 +298,7 @@ def _after_decision(request: Request, data: dict[str, Any]) -> Response:
 @requires("review")
 async def undo_last(request: Request) -> Response:
     user: User = request.state.user
+    await checked_form(request)
 
     def revert() -> dict[str, Any]:
         with _sessions(request).begin() as session:
@@ -309,7 +335,7 @@ async def flags(request: Request) -> Response:
 @requires("review")
 async def settle(request: Request) -> Response:
     user: User = request.state.user
-    form = await request.form()
+    form = await checked_form(request)
     record_id = form_number(form, "record_id")
     action = str(form.get("action", ""))
     if action not in {"dismiss", "correct"}:
@@ -505,13 +531,7 @@ async def upload(request: Request) -> Response:
         return render(
             request, "upload.html", {"error": None, "form": {}}, {"fields": UPLOAD_FIELDS}
         )
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > settings.limits.max_upload_bytes:
-        raise HTTPException(
-            413,
-            f"the upload is larger than the {settings.limits.max_upload_bytes // (1024 * 1024)} MB limit",
-        )
-    form = await request.form(max_files=settings.limits.max_zip_entries, max_fields=20)
+    form = await checked_form(request, max_files=settings.limits.max_zip_entries, max_fields=20)
     fields = {name: str(form.get(name, "")).strip() for name in UPLOAD_FIELDS}
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     try:

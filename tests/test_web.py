@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 from collections.abc import Iterator
@@ -47,12 +48,19 @@ def app_client(store: sessionmaker[Session], tmp_path: Path) -> Iterator[TestCli
         yield client
 
 
+def form_token(client: TestClient, path: str = "/login") -> str:
+    """The form token a page carries, as a browser would post it back."""
+    found = re.search(r'name="csrftoken" value="([^"]+)"', client.get(path).text)
+    assert found, f"{path} has no form token"
+    return found.group(1)
+
+
 def sign_in(client: TestClient, name: str) -> str:
-    client.get("/login")
-    token = client.cookies["csrftoken"]
+    """Sign in; the token changes with the session, so the new one is returned."""
+    token = form_token(client)
     response = client.post("/login", data={"csrftoken": token, "name": name, "password": PASSWORD})
     assert response.status_code == 303, response.text
-    return token
+    return form_token(client, "/items")
 
 
 PAGES = [
@@ -102,11 +110,10 @@ def test_every_page_needs_a_session(app_client: TestClient, path: str) -> None:
 
 
 def test_a_wrong_password_is_refused(app_client: TestClient) -> None:
-    app_client.get("/login")
     response = app_client.post(
         "/login",
         data={
-            "csrftoken": app_client.cookies["csrftoken"],
+            "csrftoken": form_token(app_client),
             "name": "ann",
             "password": "wrong password",
         },
@@ -117,10 +124,9 @@ def test_a_wrong_password_is_refused(app_client: TestClient) -> None:
 
 
 def test_the_session_cookie_is_signed_httponly_and_samesite(app_client: TestClient) -> None:
-    app_client.get("/login")
     response = app_client.post(
         "/login",
-        data={"csrftoken": app_client.cookies["csrftoken"], "name": "ann", "password": PASSWORD},
+        data={"csrftoken": form_token(app_client), "name": "ann", "password": PASSWORD},
     )
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("councilreg_session=")
@@ -311,3 +317,49 @@ def test_a_flagged_extraction_is_corrected_then_undone(
     with store() as session:
         restored = session.get_one(Record, record_id)
         assert (restored.title, restored.flagged) == (title, True)
+
+
+def test_a_body_over_the_form_limit_is_refused_before_sign_in(app_client: TestClient) -> None:
+    declared = app_client.post("/login", content=b"name=" + b"x" * 200_000)
+    assert declared.status_code == 413
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(100):
+            yield b"x" * 10_000
+
+    streamed = app_client.post(
+        "/login",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded", "cookie": "a=b"},
+    )
+    assert streamed.status_code == 413
+    assert "64 KB limit" in streamed.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"origin": "http://evil.example"},
+        {"sec-fetch-site": "cross-site"},
+        {"authorization": "Bearer anything"},
+    ],
+)
+def test_cross_origin_or_tokenless_posts_are_refused(
+    app_client: TestClient, headers: dict[str, str]
+) -> None:
+    token = sign_in(app_client, "ann")
+    data = {"link_id": "1", "verdict": "same"}
+    if "authorization" not in headers:
+        data["csrftoken"] = token
+    response = app_client.post("/queue/decide", data=data, headers=headers)
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/login", "/static/app.css", "/items.json", "/no-such-page"])
+def test_every_response_carries_the_security_headers(app_client: TestClient, path: str) -> None:
+    headers = app_client.get(path).headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
