@@ -6,17 +6,19 @@ two things, and both hold for ever, until the judgement is undone:
 * A never joins X;
 * A and B never share an item, whichever of them moves, is re-matched or re-parsed.
 
-Matching (``corpus.register``), every review action (``corpus.review``) and re-parse
-carry-over ask the same question here: ``Judgements.against(record, item, members)``.
+Matching (``corpus.register``) and every review action (``corpus.review``) ask the same
+question here: ``Judgements.against(record, item, members)``. Re-parse carry-over moves a
+judgement to the record's heir, so it keeps holding.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from models import Decision
@@ -32,10 +34,15 @@ class Judgements:
     """record → {record judged different from it → decision}, both ways round"""
 
     @classmethod
-    def load(cls, session: Session) -> Judgements:
+    def load(cls, session: Session, records: Collection[int] | Select[Any]) -> Judgements:
+        """The judgements in force about any of ``records`` (ids, or a query giving them)."""
         judgements = cls()
         for decision in session.scalars(
-            select(Decision).where(Decision.verdict == "different", Decision.deleted_at.is_(None))
+            select(Decision).where(
+                Decision.verdict == "different",
+                Decision.deleted_at.is_(None),
+                or_(Decision.record_id.in_(records), Decision.other_record_id.in_(records)),
+            )
         ):
             judgements.add(
                 decision.id,

@@ -169,7 +169,12 @@ def load_register(
         occurrence = occurrence_of(record, document)
         if occurrence is not None:
             register.items[item_id].add(occurrence)
-    judgements = Judgements.load(session)
+    judgements = Judgements.load(
+        session,
+        select(Record.id)
+        .join(Document, Record.document_id == Document.id)
+        .where(_same_council(council)),
+    )
     for item_id, held in register.items.items():
         held.forbidden |= judgements.barred_from(item_id, members[item_id])
     register.next_key = max(register.items, default=0) + 1

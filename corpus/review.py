@@ -228,7 +228,9 @@ def _join(session: Session, link: Link, record: Record, item_id: int) -> None:
                 f"item {item_id} already has a record for {period} "
                 f"({member_document.file_name}); an item appears once a year"
             )
-    against = Judgements.load(session).against(record.id, item_id, [m.id for m in members])
+    member_ids = [member.id for member in members]
+    judgements = Judgements.load(session, [record.id, *member_ids])
+    against = judgements.against(record.id, item_id, member_ids)
     if against is not None:
         raise ReviewError(
             f"a reviewer judged this record different from item {item_id} (decision {against})"

@@ -153,12 +153,10 @@ def run_batch(
         initargs=(settings.memory_limit_mb,),
     ) as pool:
         futures: dict[Future[tuple[ParsedDocument | None, str | None]], tuple[Path, str, int]] = {
-            pool.schedule(parse_job, args=(path, options.period), timeout=settings.time_limit): (
-                path,
-                sha,
-                size,
-            )
-            for path, sha, size in todo
+            pool.schedule(
+                parse_job, args=(task[0], options.period), timeout=settings.time_limit
+            ): task
+            for task in todo
         }
         for future in as_completed(futures):
             path, sha256, size = futures[future]

@@ -378,7 +378,7 @@ def page_blocks(
                         rows,
                         index=table_index,
                         confidence=confidence,
-                        continues_previous=bbox[1] < page.height * SETTINGS.continuation_band,
+                        continues_previous=_tops_page(bbox, page, SETTINGS),
                     ),
                 )
             )

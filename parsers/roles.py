@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from parsers.fields.vocabulary import LETTERS, STATUS_PHRASES
+from parsers.periods import FY_PATTERN
 
 # Column roles by header text, most specific first. The first pattern to match a header wins.
 ROLE_VOCABULARY: list[tuple[str, str]] = [
@@ -52,7 +53,7 @@ LINE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 TITLE_ROLES = frozenset({"title", "measure"})
 # Headers that name what a plan's rows are, strongly enough to make a table one by
-# themselves: "What we have committed to", "Monitoring Indicators", "… be measured?".
+# themselves: "What we will do", "Key indicators", "How will progress be measured?".
 PLAN_TITLE = re.compile(
     r"indicator|commit|be measured|\bactions?\b|what we (have|will)|\bkpis?\b|milestone", re.I
 )
@@ -79,7 +80,6 @@ PROSE_WORDS = re.compile(
     re.I,
 )
 """Words a sentence is made of and a row of column headings is not."""
-FINANCIAL_YEAR = re.compile(r"\b(?:19|20)\d\d\s*[-/–]\s*\d\d\b")
 
 
 def header_line_roles(line: str) -> set[str]:
@@ -96,7 +96,7 @@ def header_line_roles(line: str) -> set[str]:
     if not text or len(text.split()) > 24 or sentence:
         return set()
     money = {m.group(0).lower() for m in FINANCE_HEADER.finditer(text)}
-    if len(money) >= 2 or len(FINANCIAL_YEAR.findall(text)) >= 3:
+    if len(money) >= 2 or len(FY_PATTERN.findall(text)) >= 3:
         return set()
     return {role for role, pattern in LINE_PATTERNS if pattern.search(text)}
 

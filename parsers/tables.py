@@ -131,7 +131,7 @@ def _header_from_row(texts: list[str]) -> Header:
 
 def _is_header_row(texts: list[str], first: bool = False) -> bool:
     """Two or more known column roles; or, in a table's first row, headings only, one of
-    which names the plan's rows ('What we have committed to | Strategies in place')."""
+    which names the plan's rows ('What we will do | How we will do it')."""
     filled = [t for t in texts if t.strip()]
     roles = [column_role(t) for t in filled]
     known = [r for r in roles if r]
@@ -315,6 +315,12 @@ class RecordBuilder:
             for i, r in enumerate(header.roles)
             if r in {"title", "measure", "fallback_title"} and i < len(texts)
         )
+        unsure = (
+            f"cells found with low confidence ({table.confidence:.2f}): check the row "
+            "against the page"
+            if table.confidence < UNSURE_TABLE
+            else None
+        )
         kind = (
             "indicator"
             if NEW_INDICATOR.match(title_source)
@@ -345,13 +351,8 @@ class RecordBuilder:
             row_index=row.index,
             bbox=row.bbox,
             confidence=table.confidence,
-            flagged=table.confidence < UNSURE_TABLE,
-            flag_reason=(
-                f"cells found with low confidence ({table.confidence:.2f}): check the row "
-                "against the page"
-                if table.confidence < UNSURE_TABLE
-                else None
-            ),
+            flagged=unsure is not None,
+            flag_reason=unsure,
         )
 
     @staticmethod

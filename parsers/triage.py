@@ -7,7 +7,7 @@ hundred times more, so it is spent only on pages that show a table's evidence:
 * a **header line**: one short line naming two or more column roles of the one header
   vocabulary (``parsers.roles``), one of them a title, code, deadline, owner or status;
 * **ruling** (drawn lines or filled boxes) with a short line that names the plan's rows
-  ("What we have committed to", "… be measured?"), or with **row anchors**: three or more
+  ("What we will do", "… be measured?"), or with **row anchors**: three or more
   lines that are a code alone (a code cell, not a numbered paragraph);
 * **continuation**: the page after a table page with anchors or ruling, one hop only, so a
   budget appendix after a plan does not ride along.

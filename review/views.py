@@ -93,10 +93,11 @@ async def checked_form(request: Request, **limits: int) -> FormData:
     been enforced on the stream by ``review.guard``)."""
     form = await request.form(**limits)
     sent, expected = form.get("csrftoken"), request.session.get("csrf")
-    if not isinstance(sent, str) or not isinstance(expected, str):
-        await form.close()
-        raise HTTPException(403, "the form has expired; reload the page and try again")
-    if not hmac.compare_digest(sent.encode(), expected.encode()):
+    if not (
+        isinstance(sent, str)
+        and isinstance(expected, str)
+        and hmac.compare_digest(sent.encode(), expected.encode())
+    ):
         await form.close()
         raise HTTPException(403, "the form has expired; reload the page and try again")
     return form
