@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -25,12 +26,11 @@ from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("COUNCILREG_SHARED") or ROOT.parent / "shared")
 sys.path.insert(0, str(ROOT))
 
 from bench.extract_corpus import extract  # noqa: E402
 from parsers.triage import scan_pages  # noqa: E402
-
-SHARED = ROOT.parent / "shared"
 
 
 def load_scorer(shared: Path) -> ModuleType:

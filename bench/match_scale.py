@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import time
@@ -22,6 +23,7 @@ from corpus.matching import MatchSettings, Register, match
 from corpus.occurrence import Occurrence
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("COUNCILREG_SHARED") or ROOT.parent / "shared")
 SWAPS = {
     "deliver": "implement",
     "ensure": "make sure",
@@ -113,7 +115,7 @@ def main() -> None:
     parser.add_argument("--councils", type=int, default=200)
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--items", type=int, default=100)
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
     args = parser.parse_args()
     rng = random.Random(7)
     titles = corpus_titles(args.corpus)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from parsers import parse_file
 from parsers.triage import scan_pages
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("COUNCILREG_SHARED") or ROOT.parent / "shared")
 
 
 def raw_pdfplumber(path: Path) -> int:
@@ -109,8 +111,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=400)
     parser.add_argument("--packs", type=int, default=2)
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
-    parser.add_argument("--real", type=Path, default=ROOT.parent / "shared" / "real")
+    parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
+    parser.add_argument("--real", type=Path, default=SHARED / "real")
     args = parser.parse_args()
 
     plans = sorted(args.corpus.glob("*.pdf"))

@@ -1,23 +1,26 @@
-"""The register as CSV: one row per canonical item, or one row per occurrence.
+"""The register as CSV or Excel: one row per canonical item, or one row per occurrence.
 
 Document text is untrusted: a cell that a spreadsheet would read as a formula (starting
 with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is prefixed with ``'`` (OWASP's
-advice for CSV injection). Rows stream from the store, so a large register does not
-have to fit in memory.
+advice for CSV injection), in both formats. Rows stream from the store (and openpyxl
+writes in its write-only mode), so a large register does not have to fit in memory.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from corpus.register import MEMBER_STATES, ItemSummary
+from corpus.summary import ItemSummary
 from models import CanonicalItem, Document, Link, Record
+from models.schema import MEMBER_STATES
 
 OCCURRENCE_COLUMNS = (
     "canonical_id",
@@ -57,6 +60,9 @@ REGISTER_COLUMNS = (
     "pending",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Columns that hold one ISO date (or text such as "Ongoing"); in Excel a date is a date.
+DATE_COLUMNS = frozenset({"latest_deadline", "deadlines"})
+NUMBER_COLUMNS = frozenset({"link_score"})
 
 
 def canonical_id(item_id: int | None) -> str:
@@ -192,3 +198,45 @@ def write_csv(rows: Iterator[dict[str, Any]], columns: tuple[str, ...], stream: 
         writer.writerow({key: safe_cell(value) for key, value in row.items()})
         count += 1
     return count
+
+
+def _typed(column: str, value: Any) -> Any:
+    """A cell as Excel should hold it: ISO dates as dates, scores as numbers."""
+    if isinstance(value, str) and value:
+        if column in DATE_COLUMNS:
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                return value
+        if column in NUMBER_COLUMNS:
+            return float(value)
+    return value
+
+
+Sheet = tuple[str, tuple[str, ...], Iterator[dict[str, Any]]]
+
+
+def write_xlsx(sheets: list[Sheet], target: Path) -> list[int]:
+    """A workbook with one sheet per (title, columns, rows): a frozen header row, filters on,
+    dates typed. Returns the number of rows written to each sheet."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    counts = []
+    for title, columns, rows in sheets:
+        sheet = workbook.create_sheet(title)
+        sheet.freeze_panes = "A2"
+        for index, column in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = min(
+                60, max(10, len(column) + 2)
+            )
+        sheet.append(list(columns))
+        count = 0
+        for row in rows:
+            sheet.append([_typed(column, safe_cell(row.get(column, ""))) for column in columns])
+            count += 1
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+        counts.append(count)
+    workbook.save(target)
+    return counts

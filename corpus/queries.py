@@ -7,8 +7,15 @@ from dataclasses import dataclass
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
-from corpus.register import MEMBER_STATES, ItemSummary
+from corpus.summary import ItemSummary
 from models import AuditEvent, CanonicalItem, Decision, Document, Link, Record, User
+from models.schema import MEMBER_STATES
+
+
+def councils(session: Session) -> list[str | None]:
+    """The councils with readable documents in the store, unknown (None) last."""
+    rows = session.scalars(select(Document.council).where(Document.status == "ok").distinct()).all()
+    return sorted(rows, key=lambda council: (council is None, council or ""))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.orm import Session
@@ -20,30 +20,9 @@ from sqlalchemy.orm import Session
 from corpus.judgements import Judgements
 from corpus.matching import DEFAULT_SETTINGS, Item, MatchSettings, Placement, Register, match
 from corpus.occurrence import Occurrence
+from corpus.queries import councils
 from models import CanonicalItem, Decision, Document, Link, MatchingRun, Record
-
-# Link states that put a record in an item (pending records sit beside their suggestion).
-MEMBER_STATES = ("new", "auto", "confirmed")
-
-
-@dataclass
-class ItemSummary:
-    """An item seen through its members, added oldest period first: the latest one speaks for it."""
-
-    item: CanonicalItem
-    codes: list[str] = field(default_factory=list)
-    periods: list[str] = field(default_factory=list)
-    latest: Record | None = None
-    count: int = 0
-    pending: bool = False
-
-    def add(self, record: Record, document: Document) -> None:
-        self.count += 1
-        self.latest = record
-        if record.code and record.code not in self.codes:
-            self.codes.append(record.code)
-        if document.period_label and document.period_label not in self.periods:
-            self.periods.append(document.period_label)
+from models.schema import MEMBER_STATES
 
 
 @dataclass(frozen=True)
@@ -51,11 +30,6 @@ class MatchSummary:
     council: str | None
     run_id: int
     counts: dict[str, int]
-
-
-def councils(session: Session) -> list[str | None]:
-    rows = session.scalars(select(Document.council).where(Document.status == "ok").distinct()).all()
-    return sorted(rows, key=lambda council: (council is None, council or ""))
 
 
 def run_matching(

@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from corpus.judgements import Judgements
-from corpus.register import MEMBER_STATES, members_by_item
+from corpus.register import members_by_item
 from models import AuditEvent, CanonicalItem, Decision, Document, Link, Record, User
 from parsers.fields.codes import code_key
 
@@ -226,7 +226,7 @@ def _join(session: Session, link: Link, record: Record, item_id: int) -> None:
         if period is not None and member_document.period_label == period:
             raise ReviewError(
                 f"item {item_id} already has a record for {period} "
-                f"({member_document.file_name}); an item appears once a year"
+                f"({member_document.shown_name}); an item appears once a year"
             )
     member_ids = [member.id for member in members]
     judgements = Judgements.load(session, [record.id, *member_ids])
@@ -376,7 +376,6 @@ def _audit(
 
 
 __all__ = [
-    "MEMBER_STATES",
     "PendingReview",
     "ReviewError",
     "apply_decision",

@@ -100,8 +100,13 @@ def run_batch(
     options: IngestOptions,
     settings: BatchSettings,
     on_outcome: Callable[[Outcome], None] | None = None,
-    on_total: Callable[[int], None] | None = None,
+    on_reading: Callable[[list[str]], None] | None = None,
 ) -> BatchReport:
+    """Hash every file, then parse the new and changed ones in worker processes.
+
+    `on_reading` hears the names of the documents to read (in the order they are queued)
+    once the hashing is done; `on_outcome` hears every file's outcome as it is known.
+    """
     report = BatchReport()
 
     def finish(outcome: Outcome) -> None:
@@ -110,10 +115,7 @@ def run_batch(
             on_outcome(outcome)
 
     todo: list[tuple[Path, str, int]] = []
-    found = list(discover(paths))
-    if on_total:
-        on_total(len(found))
-    for item in found:
+    for item in discover(paths):
         if isinstance(item, Outcome):
             finish(item)
             continue
@@ -142,6 +144,8 @@ def run_batch(
             continue
         todo.append((item, sha256, size))
 
+    if on_reading:
+        on_reading([display_name(path) for path, _, _ in todo])
     if not todo:
         return report
     context = multiprocessing.get_context("forkserver")

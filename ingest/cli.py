@@ -1,4 +1,9 @@
-"""The ``councilreg`` command. Each command opens the store, calls one library function, prints."""
+"""The ``councilreg`` command. Each command opens the store, calls one library function, prints.
+
+Each command imports what it uses when it runs: the parsers (spaCy, pdfplumber), the
+matcher (SciPy) and the web server take seconds to load, and ``--help``, ``status`` or
+``export`` should answer at once (bench/startup.py measures it).
+"""
 
 from __future__ import annotations
 
@@ -6,37 +11,29 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlalchemy.exc import OperationalError
 
-from corpus.export import (
-    OCCURRENCE_COLUMNS,
-    REGISTER_COLUMNS,
-    occurrence_rows,
-    register_rows,
-    write_csv,
-)
-from corpus.matching import MatchSettings
-from corpus.register import run_matching
-from ingest.batch import BatchReport, BatchSettings, run_batch
-from ingest.report import describe_parsed, store_status
+from corpus.settings import MatchSettings
 from ingest.settings import AppContext
-from ingest.unit import IngestOptions, Outcome, display_name
-from models import data_dir, default_database_url
-from parsers import ParseError, parse_file
-from parsers.periods import Period, parse_period_label
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ingest.batch import BatchReport
+    from ingest.unit import Outcome
+    from parsers.model import Period
 
 pass_app = click.make_pass_decorator(AppContext)
 
 
 def _period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Period | None:
+    from parsers.periods import parse_period_label
+
     if value is None:
         return None
     period = parse_period_label(value)
@@ -46,11 +43,19 @@ def _period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 
 
 def _store_errors(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn an unreachable database into one line that says what to do."""
+    """Turn an unusable or unreachable database into one line that says what to do."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        from models.store import StoreError
+
         try:
             return function(*args, **kwargs)
+        except StoreError as error:
+            raise click.ClickException(
+                f"{error} (--database-url or COUNCILREG_DATABASE_URL)"
+            ) from error
         except OperationalError as error:
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
             raise click.ClickException(
@@ -63,19 +68,30 @@ def _store_errors(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _known_council(session: Session, council: str | None) -> None:
+    """A council option that names no stored council is a mistake, not an empty answer."""
+    from corpus.queries import councils
+
+    known = councils(session)
+    if council is not None and council not in known:
+        names = ", ".join(sorted(c for c in known if c)) or "none yet"
+        raise click.ClickException(
+            f"no documents of council {council!r} are stored (councils: {names})"
+        )
+
+
 @click.group()
 @click.option(
     "--database-url",
     envvar="COUNCILREG_DATABASE_URL",
-    default=default_database_url,
-    show_default="~/.local/share/councilreg/councilreg.sqlite3",
+    show_default="sqlite:///~/.local/share/councilreg/councilreg.sqlite3",
     help="SQLAlchemy URL of the store, e.g. postgresql://user@host/db.",
 )
 @click.version_option(package_name="councilreg")
 @click.pass_context
-def main(ctx: click.Context, database_url: str) -> None:
+def main(ctx: click.Context, database_url: str | None) -> None:
     """Turn council plans and committee packs into one register of promised actions."""
-    ctx.obj = AppContext(database_url=database_url)
+    ctx.obj = AppContext(given_database_url=database_url)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -114,6 +130,9 @@ def ingest(
     as_json: bool,
 ) -> None:
     """Ingest PDF and Word files, and folders of them, into the register."""
+    from ingest.batch import BatchSettings, run_batch
+    from ingest.unit import IngestOptions
+
     options = IngestOptions(
         council=council,
         committee=committee,
@@ -126,18 +145,28 @@ def ingest(
         report = run_batch(sessions, paths, options, settings)
     else:
         report = _with_progress(
-            lambda on_outcome, on_total: run_batch(
-                sessions, paths, options, settings, on_outcome=on_outcome, on_total=on_total
+            lambda on_outcome, on_reading: run_batch(
+                sessions, paths, options, settings, on_outcome=on_outcome, on_reading=on_reading
             )
         )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
-        _print_summary(report)
+        for line in summary_lines(report):
+            click.echo(line)
     sys.exit(0 if report.ok else 1)
 
 
 def _with_progress(run: Callable[..., BatchReport]) -> BatchReport:
+    """Documents read of documents to read (skipped and unchanged files do not count)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -145,30 +174,52 @@ def _with_progress(run: Callable[..., BatchReport]) -> BatchReport:
         TimeElapsedColumn(),
     )
     with Progress(*columns, transient=True) as progress:
-        task = progress.add_task("Ingesting", total=None)
+        task = progress.add_task("Checking files", total=None)
+        waiting: list[str] = []
+
+        def on_reading(names: list[str]) -> None:
+            waiting[:] = names
+            progress.update(task, total=len(names), description=_reading(waiting))
 
         def on_outcome(outcome: Outcome) -> None:
-            progress.update(task, advance=1, description=f"Ingesting {outcome.file[-40:]}")
+            if outcome.file in waiting:
+                waiting.remove(outcome.file)
+                progress.update(task, advance=1, description=_reading(waiting))
 
-        return run(on_outcome, lambda total: progress.update(task, total=total))
+        return run(on_outcome, on_reading)
 
 
-def _print_summary(report: BatchReport) -> None:
+def _reading(waiting: list[str]) -> str:
+    return f"Reading {Path(waiting[0]).name}" if waiting else "Storing"
+
+
+def summary_lines(report: BatchReport) -> list[str]:
+    """Counts, then each document read or failed, then skipped files grouped by kind."""
     counts = report.counts
-    click.echo(
+    lines = [
         ", ".join(
             f"{counts.get(s, 0)} {s}" for s in ("new", "updated", "unchanged", "skipped", "failed")
         )
-    )
+    ]
     for outcome in report.outcomes:
         if outcome.status in {"new", "updated"}:
             empty = "; ".join(outcome.notes) if not outcome.records else ""
-            click.echo(
+            lines.append(
                 f"  {outcome.status}: {outcome.file} ({outcome.records} records)"
                 + (f" — {empty}" if empty else "")
             )
-        elif outcome.status in {"failed", "skipped"}:
-            click.echo(f"  {outcome.status}: {outcome.file}: {outcome.reason}")
+    lines.extend(f"  failed: {o.file}: {o.reason}" for o in report.outcomes if o.status == "failed")
+    skipped = [o for o in report.outcomes if o.status == "skipped"]
+    if skipped:
+        lines.append(f"  skipped {len(skipped)} files, not PDF or Word: {_kinds(skipped)}")
+    return lines
+
+
+def _kinds(outcomes: Iterable[Outcome]) -> str:
+    kinds = Counter(Path(o.file).suffix.lower() or "no extension" for o in outcomes)
+    return ", ".join(
+        f"{count} {kind}" for kind, count in sorted(kinds.items(), key=lambda k: (-k[1], k[0]))
+    )
 
 
 @main.command()
@@ -176,6 +227,12 @@ def _print_summary(report: BatchReport) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print records as evaluation JSON.")
 def extract(file: Path, as_json: bool) -> None:
     """Parse one file and print its records, without touching the database."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ingest.unit import describe_parsed, display_name
+    from parsers import ParseError, parse_file
+
     try:
         parsed = parse_file(file)
     except ParseError as error:
@@ -211,10 +268,15 @@ def extract(file: Path, as_json: bool) -> None:
 @_store_errors
 def status(app: AppContext, as_json: bool) -> None:
     """Documents and records per council and period, and the files with problems."""
+    from ingest.report import store_status
+
     summary = store_status(app.sessions)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("council", "period", "documents", "records")
     for row in summary["periods"]:
         table.add_row(
@@ -266,10 +328,13 @@ def match(
     app: AppContext, council: str | None, auto: float, review_at: float, as_json: bool
 ) -> None:
     """Link unmatched records to canonical items across years; print auto, pending and new counts."""
+    from corpus.register import run_matching
+
     if review_at > auto:
         raise click.BadParameter("--review must not be above --auto", param_hint="--review")
     settings = MatchSettings(auto=auto, review=review_at, workers=-1)
     with app.sessions() as session:
+        _known_council(session, council)
         summaries = run_matching(session, settings, council=council, all_councils=council is None)
     if as_json:
         click.echo(json.dumps([s.__dict__ for s in summaries], indent=2))
@@ -288,33 +353,54 @@ def match(
 @click.argument("target", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--occurrences", is_flag=True, help="One row per record instead of one per item.")
 @click.option("--council", help="Only this council.")
-@click.option("--excel", is_flag=True, help="Start the file with a BOM so Excel reads UTF-8.")
+@click.option("--excel", is_flag=True, help="Start a CSV file with a BOM so Excel reads UTF-8.")
 @pass_app
 @_store_errors
 def export(
     app: AppContext, target: Path, occurrences: bool, council: str | None, excel: bool
 ) -> None:
-    """Write the register (or every occurrence) as CSV to TARGET ('-' for stdout)."""
+    """Write the register (or every occurrence) to TARGET ('-' for stdout as CSV).
+
+    TARGET's extension chooses the format: .xlsx is an Excel workbook with a sheet for the
+    register and one for the occurrences (the one asked for first); anything else is CSV.
+    """
+    from corpus.export import (
+        OCCURRENCE_COLUMNS,
+        REGISTER_COLUMNS,
+        occurrence_rows,
+        register_rows,
+        write_csv,
+        write_xlsx,
+    )
+
+    to_stdout = str(target) == "-"
     columns = OCCURRENCE_COLUMNS if occurrences else REGISTER_COLUMNS
-    encoding = "utf-8-sig" if excel else "utf-8"
     with app.sessions() as session:
+        _known_council(session, council)
         rows = occurrence_rows(session, council) if occurrences else register_rows(session, council)
-        if str(target) == "-":
+        if to_stdout:
             count = write_csv(rows, columns, sys.stdout)
-        else:
-            partial = target.with_name(f".{target.name}.partial")
-            try:
-                with partial.open("w", newline="", encoding=encoding) as stream:
+            return
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            if target.suffix.lower() == ".xlsx":
+                register = ("register", REGISTER_COLUMNS, register_rows(session, council))
+                every = ("occurrences", OCCURRENCE_COLUMNS, occurrence_rows(session, council))
+                sheets = [every, register] if occurrences else [register, every]
+                count = write_xlsx(sheets, partial)[0]
+            else:
+                with partial.open(
+                    "w", newline="", encoding="utf-8-sig" if excel else "utf-8"
+                ) as stream:
                     count = write_csv(rows, columns, stream)
-                partial.replace(target)
-            except OSError as error:
-                partial.unlink(missing_ok=True)
-                raise click.ClickException(
-                    f"cannot write {target}: {error.strerror or error}"
-                ) from error
-    if str(target) != "-":
-        what = "occurrences" if occurrences else "canonical items"
-        click.echo(f"wrote {count} {what} to {target}", err=True)
+            partial.replace(target)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise click.ClickException(
+                f"cannot write {target}: {error.strerror or error}"
+            ) from error
+    what = "occurrences" if occurrences else "canonical items"
+    click.echo(f"wrote {count} {what} to {target}", err=True)
 
 
 @main.group()
@@ -357,8 +443,11 @@ def review(
     app: AppContext, host: str, port: int, upload_dir: Path | None, secure_cookies: bool
 ) -> None:
     """Serve the review web UI (sign in with a user from `councilreg users add`)."""
+    import socket
+
     import uvicorn
 
+    from models import data_dir
     from review.app import create_app
     from review.settings import WebSettings, secret_key_in
 
@@ -369,8 +458,18 @@ def review(
         upload_dir=upload_dir or data_dir() / "uploads",
         https_only=secure_cookies,
     )
+    # Bound here, before the server starts, so a port in use is one line and not a
+    # "startup complete" followed by uvicorn's error.
+    try:
+        listener = socket.create_server((host, port), reuse_port=False)
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {os.strerror(error.errno) if error.errno else error}; "
+            "is another server using it? Choose one with --port"
+        ) from error
     click.echo(f"councilreg review UI on http://{host}:{port}/", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", server_header=False)
+    config = uvicorn.Config(create_app(settings), log_level="info", server_header=False)
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 if __name__ == "__main__":

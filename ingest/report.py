@@ -1,37 +1,13 @@
-"""Read-only summaries for the CLI: extraction JSON and store status."""
+"""What the store holds, per council and period, and the files with problems."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.unit import IngestOptions, describe_document, display_name
 from models import Document, Record
-from parsers import ParsedDocument
-
-
-def describe_parsed(path: Path, parsed: ParsedDocument) -> dict[str, Any]:
-    """The evaluation format of ../shared/eval/README.md, plus what was inferred and problems."""
-    about = describe_document(path, parsed, IngestOptions())
-    period = None
-    if about["period_label"]:
-        period = {
-            "label": about["period_label"],
-            "start": str(about["period_start"]),
-            "end": str(about["period_end"]),
-        }
-    return {
-        "file": display_name(Path(path.name)),
-        "council": about["council"],
-        "period": period,
-        "parser": parsed.parser,
-        "parser_version": parsed.parser_version,
-        "records": [record.to_eval() for record in parsed.records],
-        "problems": [problem.describe() for problem in parsed.problems],
-    }
 
 
 def store_status(sessions: sessionmaker[Session]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -249,3 +249,24 @@ def ingest_document(
         return store_parsed(sessions, path, sha256, size, parsed, failure, options)
     except IntegrityError:
         return Outcome(name, "unchanged", "stored meanwhile by another worker", sha256=sha256)
+
+
+def describe_parsed(path: Path, parsed: ParsedDocument) -> dict[str, Any]:
+    """The evaluation format of ../shared/eval/README.md, plus what was inferred and problems."""
+    about = describe_document(path, parsed, IngestOptions())
+    period = None
+    if about["period_label"]:
+        period = {
+            "label": about["period_label"],
+            "start": str(about["period_start"]),
+            "end": str(about["period_end"]),
+        }
+    return {
+        "file": display_name(Path(path.name)),
+        "council": about["council"],
+        "period": period,
+        "parser": parsed.parser,
+        "parser_version": parsed.parser_version,
+        "records": [record.to_eval() for record in parsed.records],
+        "problems": [problem.describe() for problem in parsed.problems],
+    }

@@ -22,8 +22,8 @@ from typing import IO
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from corpus.matching import MatchSettings
 from corpus.register import run_matching
+from corpus.settings import MatchSettings
 from ingest.batch import BatchSettings, run_batch
 from ingest.unit import IngestOptions, Outcome
 from parsers import PARSERS, ParseError, sniff

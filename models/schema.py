@@ -8,6 +8,7 @@ events are append-only). JSON columns hold lists whose shape the parsers define.
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -37,6 +38,19 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class LinkState(StrEnum):
+    """Where a record sits in the register."""
+
+    NEW = "new"  # the first record of its own item
+    AUTO = "auto"  # linked by matching, sure enough to need no review
+    PENDING = "pending"  # queued for review; `suggested_item_id` is the machine's guess
+    CONFIRMED = "confirmed"  # placed by a reviewer
+
+
+# The states whose record belongs to its item; a pending record belongs to none yet.
+MEMBER_STATES = (LinkState.NEW.value, LinkState.AUTO.value, LinkState.CONFIRMED.value)
 
 
 def _now() -> dt.datetime:
@@ -78,6 +92,11 @@ class Document(Timestamped, Base):
     records: Mapped[list[Record]] = relationship(
         back_populates="document", cascade="all, delete-orphan", order_by="Record.id"
     )
+
+    @property
+    def shown_name(self) -> str:
+        """The file's own name: the folders it was read from are the server's business."""
+        return self.file_name.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 class Record(Timestamped, Base):
@@ -147,7 +166,7 @@ class MatchingRun(Timestamped, Base):
 
 
 class Link(Base):
-    """Where a record sits in the register: new, auto, pending, confirmed or rejected."""
+    """Where a record sits in the register (a `LinkState`)."""
 
     __tablename__ = "links"
 

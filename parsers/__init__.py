@@ -8,10 +8,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 
-from parsers.fields import recognise
-from parsers.legacy import parse_legacy
 from parsers.model import (
     PARSER_VERSION,
     DocumentFacts,
@@ -21,19 +20,19 @@ from parsers.model import (
     Problem,
     Record,
 )
-from parsers.pdf import parse_pdf
 from parsers.periods import infer_period, text_sources
 from parsers.sniff import MEDIA_TYPES, sniff
-from parsers.word import parse_docx
 
 Parser = Callable[[Path], ParsedDocument]
 
-PARSERS: dict[str, Parser] = {
-    "pdf": parse_pdf,
-    "docx": parse_docx,
-    "doc": parse_legacy,
-    "odt": parse_legacy,
-    "rtf": parse_legacy,
+# Each kind's parser as "module:function", imported on first use: pdfplumber, python-docx
+# and spaCy cost a second at start-up that commands which parse nothing should not pay.
+PARSERS: dict[str, str] = {
+    "pdf": "parsers.pdf:parse_pdf",
+    "docx": "parsers.word:parse_docx",
+    "doc": "parsers.legacy:parse_legacy",
+    "odt": "parsers.legacy:parse_legacy",
+    "rtf": "parsers.legacy:parse_legacy",
 }
 
 SUFFIXES = frozenset({".pdf", ".docx", ".doc", ".odt", ".rtf"})
@@ -48,10 +47,13 @@ def parse_file(path: Path, period: Period | None = None) -> ParsedDocument:
     inferred once, here, and travels on the result. Raises `ParseError` with a reason a
     person can act on when nothing can be read.
     """
+    from parsers.fields.pipeline import recognise
+
     kind = sniff(path)
-    parser = PARSERS.get(kind)
-    if parser is None:
+    if kind not in PARSERS:
         raise ParseError(f"a {kind} file holds no plan; unpack it first")
+    module, function = PARSERS[kind].split(":")
+    parser: Parser = getattr(import_module(module), function)
     parsed = parser(path)
     if period is not None:
         parsed.period, parsed.period_source = period, "option"

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus.matching import MatchSettings
+from corpus.settings import MatchSettings
 from ingest.batch import BatchSettings
 from ingest.uploads import UploadLimits
 

@@ -18,7 +18,7 @@ from models import open_store
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("COUNCILREG_SHARED") or ROOT.parent / "shared").resolve()
 CORPUS = SHARED / "corpus"
 
 POSTGRES_URL = os.environ.get(
@@ -81,8 +81,20 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Many tests read the shared corpus; without it, stop at once and say so (never skip)."""
+    missing = [
+        folder for folder in (CORPUS, SHARED / "real", SHARED / "eval") if not folder.is_dir()
+    ]
+    if missing:
+        pytest.exit(
+            f"the shared documents are missing ({', '.join(map(str, missing))}): set "
+            "COUNCILREG_SHARED to the folder that holds corpus/, real/ and eval/ "
+            "(default: ../shared beside the checkout)",
+            returncode=4,
+        )
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.fail(f"the shared corpus is expected at {CORPUS}", pytrace=False)
     return CORPUS

@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.unit import IngestOptions, store_parsed
 from models import Document, Record, make_engine, upgrade
-from models.store import is_up_to_date, normalise_url
+from models.store import (
+    MIGRATIONS,
+    SCHEMA_HEAD,
+    StoreError,
+    alembic_config,
+    normalise_url,
+    schema_revision,
+)
 from parsers.model import Officer, ParsedDocument
 from parsers.model import Record as ParsedRecord
 
@@ -50,13 +57,42 @@ def _parsed(*titles: str) -> ParsedDocument:
 def test_upgrade_creates_every_table_and_is_idempotent(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
-        assert not is_up_to_date(engine)
+        assert schema_revision(engine) is None
         upgrade(engine)
         upgrade(engine)
-        assert is_up_to_date(engine)
+        assert schema_revision(engine) == SCHEMA_HEAD
         assert set(inspect(engine).get_table_names()) >= TABLES
     finally:
         engine.dispose()
+
+
+def test_schema_head_names_the_newest_migration(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    try:
+        assert ScriptDirectory.from_config(alembic_config(engine)).get_current_head() == SCHEMA_HEAD
+    finally:
+        engine.dispose()
+    assert MIGRATIONS.is_dir()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("notaurl", "'notaurl' is not a database URL"),
+        ("mysql://root@127.0.0.1/test", "mysql is not supported"),
+    ],
+)
+def test_a_url_we_cannot_use_is_named(url: str, message: str) -> None:
+    with pytest.raises(StoreError, match=message):
+        make_engine(url)
+
+
+def test_a_mistyped_sqlite_folder_is_not_created(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="does not exist"):
+        make_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'store.sqlite3'}")
+    assert not (tmp_path / "no-such-folder").exists()
 
 
 def test_document_and_records_round_trip(sessions: sessionmaker[Session], tmp_path: Path) -> None:

@@ -157,6 +157,8 @@ def test_queue_json_twin_then_decide_and_undo(app_client: TestClient) -> None:
     assert queue["pending"] >= 1
     assert set(review) == {"link_id", "score", "breakdown", "record", "item"}
     assert review["breakdown"]["fields"]["title"]["reason"]
+    # The server's folders are not the reviewer's business: the file's own name only.
+    assert review["record"]["file"] and "/" not in review["record"]["file"]
     page = app_client.get("/queue")
     assert page.status_code == 200
     assert f'name="link_id" value="{review["link_id"]}"' in page.text
