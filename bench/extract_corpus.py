@@ -10,7 +10,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ingest.report import describe_parsed
+from ingest.unit import describe_parsed
 from parsers import SUFFIXES, ParseError, parse_file
 
 

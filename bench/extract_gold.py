@@ -47,7 +47,7 @@ def triage_recall(source: Path, gold: dict[str, Any]) -> tuple[int, int]:
     pages = {r["page"] for r in gold["records"] if r.get("page")}
     if source.suffix.lower() != ".pdf" or not pages:
         return 0, 0
-    kept = {number + 1 for number in scan_pages(source)[0]}
+    kept = {number + 1 for number in scan_pages(source).candidates}
     return len(pages & kept), len(pages)
 
 

@@ -132,7 +132,7 @@ def main() -> None:
         for name, files in (("plan-only PDFs", plans), ("committee packs", packs)):
             ours, pages = pages_per_second(councilreg, files)
             theirs, _ = pages_per_second(raw_pdfplumber, files)
-            read = sum(len(scan_pages(path)[0]) for path in files)
+            read = sum(len(scan_pages(path).candidates) for path in files)
             ratio = ours / theirs
             print(
                 f"{name:<18}{pages:>7}{read:>7}{ours:>16.1f}{theirs:>16.1f}{ratio:>7.1f}×"

@@ -158,7 +158,9 @@ def run_batch(
     ) as pool:
         futures: dict[Future[tuple[ParsedDocument | None, str | None]], tuple[Path, str, int]] = {
             pool.schedule(
-                parse_job, args=(task[0], options.period), timeout=settings.time_limit
+                parse_job,
+                args=(task[0], options.period, options.ocr),
+                timeout=settings.time_limit,
             ): task
             for task in todo
         }

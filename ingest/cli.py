@@ -27,8 +27,16 @@ if TYPE_CHECKING:
     from ingest.batch import BatchReport
     from ingest.unit import Outcome
     from parsers.model import Period
+    from parsers.ocr import OcrMode
 
 pass_app = click.make_pass_decorator(AppContext)
+ocr_option = click.option(
+    "--ocr",
+    type=click.Choice(["auto", "never", "always"]),
+    default="auto",
+    show_default=True,
+    help="Read PDF pages from their image with Tesseract: auto, pages without a usable text layer.",
+)
 
 
 def _period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Period | None:
@@ -115,6 +123,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     show_default=True,
     help="Seconds allowed to parse one document.",
 )
+@ocr_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app
 @_store_errors
@@ -127,6 +136,7 @@ def ingest(
     meeting_date: dt.datetime | None,
     workers: int,
     time_limit: float,
+    ocr: OcrMode,
     as_json: bool,
 ) -> None:
     """Ingest PDF and Word files, and folders of them, into the register."""
@@ -138,6 +148,7 @@ def ingest(
         committee=committee,
         period=period,
         meeting_date=meeting_date.date() if meeting_date else None,
+        ocr=ocr,
     )
     settings = BatchSettings(workers=workers, time_limit=time_limit)
     sessions = app.sessions
@@ -224,8 +235,9 @@ def _kinds(outcomes: Iterable[Outcome]) -> str:
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@ocr_option
 @click.option("--json", "as_json", is_flag=True, help="Print records as evaluation JSON.")
-def extract(file: Path, as_json: bool) -> None:
+def extract(file: Path, ocr: OcrMode, as_json: bool) -> None:
     """Parse one file and print its records, without touching the database."""
     from rich.console import Console
     from rich.table import Table
@@ -234,7 +246,7 @@ def extract(file: Path, as_json: bool) -> None:
     from parsers import ParseError, parse_file
 
     try:
-        parsed = parse_file(file)
+        parsed = parse_file(file, ocr=ocr)
     except ParseError as error:
         raise click.ClickException(f"{display_name(file)}: {error}") from error
     except OSError as error:

@@ -21,6 +21,7 @@ from corpus.register import carry_over
 from models import AuditEvent, Document, Record
 from parsers import MEDIA_TYPES, PARSER_VERSION, ParsedDocument, ParseError, parse_file, sniff
 from parsers.councils import infer_council
+from parsers.ocr import OcrMode
 from parsers.periods import Period, find_date, infer_period, text_sources
 
 OutcomeStatus = Literal["new", "updated", "unchanged", "skipped", "failed"]
@@ -34,6 +35,7 @@ class IngestOptions:
     committee: str | None = None
     period: Period | None = None
     meeting_date: dt.date | None = None
+    ocr: OcrMode = "auto"
     max_file_bytes: int = 200 * 1024 * 1024
 
 
@@ -142,6 +144,8 @@ def _records(parsed: ParsedDocument) -> list[Record]:
             confidence=r.confidence,
             flagged=r.flagged,
             flag_reason=r.flag_reason,
+            source=r.source,
+            ocr_confidence=r.ocr_confidence,
         )
         for ordinal, r in enumerate(parsed.records)
     ]
@@ -212,11 +216,13 @@ def store_parsed(
         )
 
 
-def parse_job(path: Path, period: Period | None = None) -> tuple[ParsedDocument | None, str | None]:
-    """Parse in a worker, with the caller's period hint; every failure comes back as a
-    reason instead of an exception."""
+def parse_job(
+    path: Path, period: Period | None = None, ocr: OcrMode = "auto"
+) -> tuple[ParsedDocument | None, str | None]:
+    """Parse in a worker, with the caller's period hint and OCR choice; every failure
+    comes back as a reason instead of an exception."""
     try:
-        parsed = parse_file(path, period)
+        parsed = parse_file(path, period, ocr)
     except ParseError as error:
         return None, str(error)
     except OSError as error:
@@ -244,7 +250,7 @@ def ingest_document(
     with sessions() as session:
         if is_current(already_stored(session, sha256)):
             return Outcome(name, "unchanged", sha256=sha256)
-    parsed, failure = parse_job(path, options.period)
+    parsed, failure = parse_job(path, options.period, options.ocr)
     try:
         return store_parsed(sessions, path, sha256, size, parsed, failure, options)
     except IntegrityError:

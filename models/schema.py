@@ -130,6 +130,9 @@ class Record(Timestamped, Base):
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
     flagged: Mapped[bool] = mapped_column(default=False)
     flag_reason: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(10), default="text", server_default="text")
+    """``text`` (the file's own text) or ``ocr`` (read from a page image)."""
+    ocr_confidence: Mapped[float | None] = mapped_column(Float)
 
     document: Mapped[Document] = relationship(back_populates="records")
     link: Mapped[Link | None] = relationship(

@@ -20,10 +20,11 @@ from parsers.model import (
     Problem,
     Record,
 )
+from parsers.ocr import OcrMode
 from parsers.periods import infer_period, text_sources
 from parsers.sniff import MEDIA_TYPES, sniff
 
-Parser = Callable[[Path], ParsedDocument]
+Parser = Callable[..., ParsedDocument]
 
 # Each kind's parser as "module:function", imported on first use: pdfplumber, python-docx
 # and spaCy cost a second at start-up that commands which parse nothing should not pay.
@@ -38,13 +39,14 @@ PARSERS: dict[str, str] = {
 SUFFIXES = frozenset({".pdf", ".docx", ".doc", ".odt", ".rtf"})
 
 
-def parse_file(path: Path, period: Period | None = None) -> ParsedDocument:
+def parse_file(path: Path, period: Period | None = None, ocr: OcrMode = "auto") -> ParsedDocument:
     """Parse one file, choosing the parser by what the file is, not what it is called.
 
     The format's parser finds the tables and records; the field pipeline then reads codes,
     deadlines (two-digit years against the document's period), officers and status.
     A `period` given by the caller (``ingest --period``) is used as is; otherwise it is
-    inferred once, here, and travels on the result. Raises `ParseError` with a reason a
+    inferred once, here, and travels on the result. `ocr` says which PDF pages are read
+    from their image (``parsers.ocr``): ``auto``, those without a usable text layer. Raises `ParseError` with a reason a
     person can act on when nothing can be read.
     """
     from parsers.fields.pipeline import recognise
@@ -54,7 +56,7 @@ def parse_file(path: Path, period: Period | None = None) -> ParsedDocument:
         raise ParseError(f"a {kind} file holds no plan; unpack it first")
     module, function = PARSERS[kind].split(":")
     parser: Parser = getattr(import_module(module), function)
-    parsed = parser(path)
+    parsed = parser(path, ocr=ocr) if kind == "pdf" else parser(path)
     if period is not None:
         parsed.period, parsed.period_source = period, "option"
     else:

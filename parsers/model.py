@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-PARSER_VERSION = "0.3.0"
+PARSER_VERSION = "0.4.0"
 """Bumped whenever parsing changes what comes out: ingest re-parses older documents."""
 
 Kind = Literal["action", "indicator"]
@@ -87,6 +87,10 @@ class Record:
     """Why a person should check this row: what the reader was unsure of."""
     sources: dict[str, str] = field(default_factory=dict)
     """The texts the field recognisers read (indicators, deadline, officer, status)."""
+    source: Literal["text", "ocr"] = "text"
+    """Where the row's words came from: the file's text, or OCR of a page image."""
+    ocr_confidence: float | None = None
+    """Tesseract's mean confidence (0-100) in the row's words, when read by OCR."""
 
     def to_eval(self) -> dict[str, Any]:
         """The record in the shape ../shared/eval/README.md scores."""
@@ -109,6 +113,10 @@ class Record:
             "confidence": round(self.confidence, 3),
             "flagged": self.flagged,
             "flag_reason": self.flag_reason,
+            "source": self.source,
+            "ocr_confidence": None
+            if self.ocr_confidence is None
+            else round(self.ocr_confidence, 1),
         }
 
 

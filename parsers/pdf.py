@@ -3,11 +3,14 @@
 pypdfium2 makes a fast text pass that picks the pages worth a table search; pdfplumber
 then finds ruled tables (line strategy) or, without rules, a header-anchored borderless
 reading. Cell text keeps real line breaks and joins lines the renderer merely wrapped.
+A page without a usable text layer is read from its image (``parsers.ocr``): its words
+and rules take the place of the text layer's, and the same reading follows.
 """
 
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,8 @@ from parsers.geometry import (
     rivers,
     rule_bands,
 )
-from parsers.model import PARSER_VERSION, ParsedDocument, ParseError, Problem
+from parsers.model import PARSER_VERSION, ParsedDocument, ParseError, Problem, Record
+from parsers.ocr import MISSING_TESSERACT, OCR, OcrError, OcrMode, OcrPage, OcrSettings, read_page
 from parsers.roles import column_role
 from parsers.tables import Block, GridRow, GridTable, Paragraph, records_from_blocks
 from parsers.triage import scan_pages
@@ -67,15 +71,35 @@ def _words_in(words: list[Word], bbox: BBox) -> list[Word]:
     ]
 
 
+def _grids(page: pdfplumber.page.Page, ocr: OcrPage | None) -> list[Any]:
+    """pdfplumber's tables from the page's drawn lines, or from the rules seen in its image."""
+    if ocr is None:
+        return page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"})
+    vertical = [e for e in ocr.edges if e["orientation"] == "v"]
+    horizontal = [e for e in ocr.edges if e["orientation"] == "h"]
+    if len(vertical) < 2 or len(horizontal) < 2:
+        return []
+    return page.find_tables(
+        {
+            "vertical_strategy": "explicit",
+            "horizontal_strategy": "explicit",
+            "explicit_vertical_lines": vertical,
+            "explicit_horizontal_lines": horizontal,
+        }
+    )
+
+
 def ruled_tables(
-    page: pdfplumber.page.Page, words: list[Word], settings: ReadingSettings = SETTINGS
+    page: pdfplumber.page.Page,
+    words: list[Word],
+    settings: ReadingSettings = SETTINGS,
+    ocr: OcrPage | None = None,
 ) -> list[tuple[BBox, list[GridRow], float]]:
     """Tables drawn with lines: pdfplumber's grid where rules cross, rows between
     horizontal rules where they do not, and columns from word alignment wherever the
     grid leaves a row as one cell."""
     found = []
-    grids = page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"})
-    for table in grids:
+    for table in _grids(page, ocr):
         rows = _grid_rows(page, table, words)
         if _under_split(rows):
             bands = [_bbox(r.bbox) for r in table.rows]
@@ -86,7 +110,7 @@ def ruled_tables(
             continue
         found.append((_bbox(table.bbox), rows, _grid_confidence(rows, words, table.bbox)))
     covered = [bbox for bbox, _, _ in found]
-    rules = horizontal_rules(page.edges, float(page.width), settings)
+    rules = horizontal_rules(ocr.edges if ocr else page.edges, float(page.width), settings)
     for bands in rule_bands(rules):
         box = (bands[0][0], bands[0][1], bands[0][2], bands[-1][3])
         if any(_overlaps(box, other) for other in covered):
@@ -224,7 +248,10 @@ def borderless_rows(
     """Rows of a table without rules: a new row where the gap between lines opens up, and
     lines whose phrases cross column boundaries (section rows) as single spanning cells."""
     bounds = [*lefts[1:], page.width]
-    pitches = [b.top - a.top for a, b in itertools.pairwise(lines) if 0 < b.top - a.top < 40]
+    # Lines closer than a line of text is tall are one line read as two (words an OCR
+    # box set a little lower): they are not the line spacing.
+    height = min((ln.bottom - ln.top for ln in lines), default=0.0) * 0.8
+    pitches = [b.top - a.top for a, b in itertools.pairwise(lines) if height < b.top - a.top < 40]
     step = min(pitches) if pitches else 12.0
     groups: list[list[Line]] = []
     spanning: set[int] = set()
@@ -361,13 +388,20 @@ def rows_merge(rows: list[GridRow]) -> list[str]:
 
 
 def page_blocks(
-    page: pdfplumber.page.Page, table_index: int, carried_columns: list[float] | None = None
+    page: pdfplumber.page.Page,
+    table_index: int,
+    carried_columns: list[float] | None = None,
+    ocr: OcrPage | None = None,
 ) -> tuple[list[Block], list[float] | None]:
-    """A page's tables and the text lines around them, top to bottom."""
-    words = page.extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=2)
+    """A page's tables and the text lines around them, top to bottom: from its text layer,
+    or from what OCR read in its image."""
+    if ocr is not None:
+        words = ocr.words
+    else:
+        words = page.extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=2)
     blocks: list[tuple[float, Block]] = []
     columns: list[float] | None = None
-    ruled = ruled_tables(page, words)
+    ruled = ruled_tables(page, words, ocr=ocr)
     if ruled:
         covered = [bbox for bbox, _, _ in ruled]
         for bbox, rows, confidence in ruled:
@@ -430,7 +464,11 @@ def page_blocks(
     return [block for _, block in sorted(blocks, key=lambda item: item[0])], columns
 
 
-def iter_blocks(path: Path, pages: list[int]) -> Iterator[Block]:
+def iter_blocks(
+    path: Path, pages: list[int], read: dict[int, OcrPage] | None = None
+) -> Iterator[Block]:
+    """The blocks of the given pages in order; pages in `read` from what OCR saw there."""
+    read = read or {}
     try:
         pdf = pdfplumber.open(path)
     except (PdfminerException, PDFSyntaxError) as error:
@@ -443,7 +481,7 @@ def iter_blocks(path: Path, pages: list[int]) -> Iterator[Block]:
             page = pdf.pages[number]
             try:
                 carried = columns if number == previous + 1 else None
-                blocks, columns = page_blocks(page, table_index, carried)
+                blocks, columns = page_blocks(page, table_index, carried, read.get(number))
             finally:
                 page.close()
             previous = number
@@ -451,14 +489,63 @@ def iter_blocks(path: Path, pages: list[int]) -> Iterator[Block]:
             yield from blocks
 
 
-def parse_pdf(path: Path) -> ParsedDocument:
-    candidates, problems, facts = scan_pages(path)
-    document = ParsedDocument(
-        parser="pdf", parser_version=PARSER_VERSION, facts=facts, problems=problems
-    )
-    blocks = list(iter_blocks(path, candidates))
+def parse_pdf(path: Path, ocr: OcrMode = "auto", settings: OcrSettings = OCR) -> ParsedDocument:
+    """Records of a PDF. `ocr`: ``auto`` reads pages without a usable text layer from their
+    image, ``always`` reads every page so, ``never`` reports such pages and reads none."""
+    survey = scan_pages(path)
+    document = ParsedDocument(parser="pdf", parser_version=PARSER_VERSION, facts=survey.facts)
+    to_read = {
+        "auto": survey.unreadable,
+        "always": list(range(survey.facts.page_count or 0)),
+        "never": [],
+    }[ocr]
+    read = read_pages(path, to_read, settings, document.problems)
+    if ocr == "never":
+        document.problems += [
+            Problem("no usable text layer; not read (--ocr never)", page=number + 1)
+            for number in survey.unreadable
+        ]
+    pages = sorted(set(survey.candidates) - set(to_read) | set(read))
+    blocks = list(iter_blocks(path, pages, read))
     document.tables_seen = sum(isinstance(b, GridTable) for b in blocks)
     document.records = records_from_blocks(blocks, problems=document.problems)
+    mark_ocr_records(document.records, read, settings)
     if not document.records:
         document.problems.append(Problem("no action or indicator tables found"))
     return document
+
+
+def read_pages(
+    path: Path, numbers: list[int], settings: OcrSettings, problems: list[Problem]
+) -> dict[int, OcrPage]:
+    """OCR of the given pages, one at a time; a page that cannot be read is a problem."""
+    if not numbers:
+        return {}
+    if shutil.which(settings.tesseract) is None:
+        pages = ", ".join(str(n + 1) for n in numbers)
+        problems.append(Problem(f"pages {pages} have no usable text layer; {MISSING_TESSERACT}"))
+        return {}
+    read = {}
+    for number in numbers:
+        try:
+            read[number] = read_page(path, number, settings)
+        except OcrError as error:
+            problems.append(Problem(f"OCR failed: {error}", page=number + 1))
+    return read
+
+
+def mark_ocr_records(
+    records: list[Record], read: dict[int, OcrPage], settings: OcrSettings
+) -> None:
+    """Records read by OCR say so, with their words' mean confidence; a doubtful one is
+    flagged, so a reviewer compares what the machine read with the page."""
+    for record in records:
+        page = read.get((record.page or 0) - 1)
+        if page is None:
+            continue
+        record.source = "ocr"
+        record.ocr_confidence = page.confidence_in(record.bbox) if record.bbox else None
+        if record.ocr_confidence is not None and record.ocr_confidence < settings.low_confidence:
+            record.flagged = True
+            reason = f"read by OCR, {record.ocr_confidence:.0f}% sure of its words"
+            record.flag_reason = f"{record.flag_reason}; {reason}" if record.flag_reason else reason

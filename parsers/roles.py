@@ -65,7 +65,9 @@ FINANCE_HEADER = re.compile(
 
 
 def column_role(header: str) -> str | None:
-    text = " ".join(header.split())
+    """The role a header names; punctuation around it ("Action:", "– Deadline –") is not
+    part of the name."""
+    text = " ".join(header.split()).strip(" :;,-–—_*'‘’\"“”|")
     if not text:
         return None
     for role, pattern in ROLE_PATTERNS:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from parsers.model import DocumentFacts, ParseError, Problem
+from parsers.model import DocumentFacts, ParseError
 from parsers.roles import PLAN_ROLES, PLAN_TITLE, TITLE_ROLES, header_line_roles
 
 # A code cell: a line that is only a code ("T1", "KA.12"), or a lettered code that starts
@@ -89,11 +89,24 @@ def _count_objects(page: pdfium.PdfPage, kind: int) -> int:
     return sum(obj.type == kind for obj in page.get_objects())
 
 
-def scan_pages(path: Path) -> tuple[list[int], list[Problem], DocumentFacts]:
-    """The fast pass: which pages can hold a plan table, which have no text layer."""
+@dataclass
+class Survey:
+    """The fast pass over a PDF: pages worth a table search, pages whose text cannot be
+    read from the text layer (none, or garbage), and what the document says about itself."""
+
+    candidates: list[int]
+    unreadable: list[int]
+    facts: DocumentFacts
+
+
+def scan_pages(path: Path) -> Survey:
+    """Which pages can hold a plan table, and which have no usable text layer: no text
+    over an image, or text that is not text (`parsers.ocr.garbage_share`)."""
+    from parsers.ocr import GARBAGE, garbage_share
+
     pdf = _open(path)
     candidates: list[int] = []
-    problems: list[Problem] = []
+    unreadable: list[int] = []
     first_text: list[str] = []
     try:
         metadata = pdf.get_metadata_dict()
@@ -102,9 +115,9 @@ def scan_pages(path: Path) -> tuple[list[int], list[Problem], DocumentFacts]:
             page = pdf[number]
             try:
                 text = page.get_textpage().get_text_range()
-                if not text.strip():
-                    if _count_objects(page, pdfium.raw.FPDF_PAGEOBJ_IMAGE):
-                        problems.append(Problem("no text layer; OCR needed", page=number + 1))
+                if not text.strip() or garbage_share(text) > GARBAGE:
+                    if text.strip() or _count_objects(page, pdfium.raw.FPDF_PAGEOBJ_IMAGE):
+                        unreadable.append(number)
                     previous_was_table = False
                     continue
                 if number < 3:
@@ -125,4 +138,4 @@ def scan_pages(path: Path) -> tuple[list[int], list[Problem], DocumentFacts]:
         )
     finally:
         pdf.close()
-    return candidates, problems, facts
+    return Survey(candidates, unreadable, facts)

@@ -190,6 +190,8 @@ def _record_json(record: Record | None, document: Document | None) -> dict[str, 
         "source": f"/records/{record.id}/source.png" if record.page and record.bbox else None,
         "cells": record.cells,
         "flag_reason": record.flag_reason,
+        "source_kind": record.source,
+        "ocr_confidence": record.ocr_confidence,
     }
 
 

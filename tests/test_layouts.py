@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,10 +93,76 @@ def test_budget_and_staffing_tables_give_no_records() -> None:
     ]  # fmt: skip
 
 
-def test_a_page_without_text_is_reported_for_ocr() -> None:
+def test_a_page_without_text_is_read_by_ocr_or_reported_when_ocr_is_off() -> None:
     parsed = parse_file(LAYOUTS / "scanned-page.pdf")
-    assert [p.describe() for p in parsed.problems] == ["page 2: no text layer; OCR needed"]
+    assert parsed.problems == []  # page 2 is a blank picture: read, and nothing on it
     assert [r.code for r in parsed.records] == ["KA.30"]
+    never = parse_file(LAYOUTS / "scanned-page.pdf", ocr="never")
+    assert [p.describe() for p in never.problems] == [
+        "page 2: no usable text layer; not read (--ocr never)"
+    ]
+    assert [r.code for r in never.records] == ["KA.30"]
+
+
+SCANNED = [
+    (1, "KA.1", "Set up a shared service Home Improvement Agency", [D(2015, 4, 30)],
+     ["Head of Housing and Health"], "green", 0),
+    (1, "KA.2", "Review the CCTV partnership with the police", [D(2016, 3, 31)],
+     ["Community Safety Manager"], "amber", 1),
+    (1, "KA.3", "Publish the annual air quality report", [D(2015, 6, 30)],
+     ["Environmental Health Manager"], "red", 2),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["scanned-table.pdf", "garbage-text-layer.pdf"])
+def test_a_scanned_table_is_read_from_its_image(name: str) -> None:
+    """No text layer, or one of the wrong letters: Tesseract reads the words, the rules
+    come from the image, and the same table reading gives the same records."""
+    assert rows(name) == SCANNED
+    records = parse_file(LAYOUTS / name).records
+    assert {r.source for r in records} == {"ocr"}
+    assert all(r.ocr_confidence is not None and r.ocr_confidence > 85 for r in records)
+    assert not any(r.flagged for r in records)
+
+
+def test_a_text_layer_of_the_wrong_letters_is_garbage_and_a_real_one_is_not() -> None:
+    from parsers.ocr import GARBAGE, garbage_share
+
+    assert garbage_share("Kqz Xwrtplm Bhnkgr Qxwvl Zmrtk Plkwr Dfgh Jklmnb") > GARBAGE
+    assert garbage_share("\ue000\ue001\ue002 \ue003\ue004 KA.1") > GARBAGE
+    real = "KA.12 Review the CCTV partnership with the police by March 2016 (CCTV, ICT, HR)"
+    assert garbage_share(real) == 0.0
+
+
+def test_records_ocr_is_unsure_of_are_flagged_with_the_reason() -> None:
+    from parsers.ocr import OcrSettings
+    from parsers.pdf import parse_pdf
+
+    records = parse_pdf(LAYOUTS / "scanned-table.pdf", "auto", OcrSettings(low_confidence=99.5))
+    assert [r.flagged for r in records.records] == [True, True, True]
+    assert all(
+        r.flag_reason == f"read by OCR, {r.ocr_confidence:.0f}% sure of its words"
+        for r in records.records
+    )
+
+
+def test_a_missing_tesseract_is_a_problem_that_says_how_to_install_it(tmp_path: Path) -> None:
+    from parsers.ocr import MISSING_TESSERACT
+
+    councilreg = Path(sys.executable).with_name("councilreg")
+    result = subprocess.run(
+        [str(councilreg), "extract", "--json", str(LAYOUTS / "scanned-table.pdf")],
+        env={**os.environ, "PATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    payload = json.loads(result.stdout)
+    assert payload["records"] == []
+    assert payload["problems"] == [
+        f"pages 1 have no usable text layer; {MISSING_TESSERACT}",
+        "no action or indicator tables found",
+    ]
 
 
 def test_horizontal_merges_and_a_section_row_across_the_table() -> None:
@@ -156,6 +225,32 @@ def test_a_legacy_doc_is_ingested_end_to_end(tmp_path: Path) -> None:
         titles = session.scalars(select(Record.title).order_by(Record.ordinal)).all()
     assert (document.parser, document.period_label) == ("doc+docx", "2012/13")
     assert titles == ["Review the street cleansing rounds", "Extend kerbside recycling"]
+
+
+@pytest.mark.parametrize(("ocr", "records"), [("auto", 3), ("never", 0)])
+def test_a_scanned_pack_is_stored_with_what_ocr_read(
+    tmp_path: Path, ocr: str, records: int
+) -> None:
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    result = CliRunner().invoke(
+        main,
+        [
+            "--database-url",
+            url,
+            "ingest",
+            "--json",
+            "--ocr",
+            ocr,
+            str(LAYOUTS / "scanned-table.pdf"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.output)["files"]
+    assert (entry["status"], entry["records"]) == ("new", records)
+    with open_store(url)() as session:
+        stored = session.execute(select(Record.code, Record.source, Record.ocr_confidence)).all()
+    assert [code for code, _, _ in stored] == ["KA.1", "KA.2", "KA.3"][:records]
+    assert all(source == "ocr" and confidence > 85 for _, source, confidence in stored)
 
 
 @pytest.mark.parametrize(
