@@ -222,20 +222,21 @@ def second_look(
     joined = cv2.dilate(
         ink, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(height * 0.6)), 1))
     )
-    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    boxes = [
-        (w["x0"] / scale, w["top"] / scale, w["x1"] / scale, w["bottom"] / scale) for w in words
-    ]
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     pad = int(height * 0.4)
+    read = np.zeros(ink.shape, dtype=bool)
+    for w in words:
+        x0, y0 = int(w["x0"] / scale) - pad, int(w["top"] / scale) - pad
+        read[
+            max(0, y0) : int(w["bottom"] / scale) + pad, max(0, x0) : int(w["x1"] / scale) + pad
+        ] = True
     crops: list[tuple[int, int, np.ndarray]] = []
     for label in range(1, count):
         x, y, w, h = (int(v) for v in stats[label][:4])
         if not (0.5 * height <= h <= 2.5 * height and w >= 0.6 * height):
             continue
-        cx, cy = x + w / 2, y + h / 2
-        if any(
-            x0 - pad <= cx <= x1 + pad and y0 - pad <= cy <= y1 + pad for x0, y0, x1, y1 in boxes
-        ):
+        own = labels[y : y + h, x : x + w] == label
+        if read[y : y + h, x : x + w][own].mean() > 0.2:
             continue
         crops.append(
             (x - pad, y - pad, image[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad])
@@ -368,6 +369,7 @@ def tesseract_words(
         text, confidence = (row.get("text") or "").strip(), float(row.get("conf") or -1)
         if not text or confidence < 0 or is_speck(text, confidence):
             continue
+        text = CODE_COMMA.sub(r"\1.\2", text)
         left, top = int(row["left"]), int(row["top"])
         words.append(
             {
@@ -384,11 +386,21 @@ def tesseract_words(
     return level_boxes(words)
 
 
+CODE_COMMA = re.compile(r"^([A-Z]{1,6}),(\d)")
+"""``KA,25``: a code's full stop read as a comma; no English word is written so."""
+STRAY_MARKS = frozenset("|()[]{}!")
+"""A mark alone that is a rule's remnant or a bracket Tesseract found in a cell's edge."""
+
+
 def is_speck(text: str, confidence: float) -> bool:
     """Tesseract's reading of shading or dirt, not of a word: a doubtful scrap of a few
     letters ("PG" at 30 %, "ae" at 54 % in a grey header cell) or doubtful punctuation
     alone. Short real words on a clean scan are read at 85 % and more."""
     letters = sum(c.isalnum() for c in text)
+    if text in STRAY_MARKS:
+        return True
+    if any(c.isalpha() for c in text) and any(c.isdigit() for c in text):
+        return False  # a code ("KA.1", "NI14"), however unsure: shading does not write one
     return (
         (letters == 0 and confidence < 70)
         or (letters <= 3 and confidence < 60)
@@ -418,3 +430,29 @@ def level_boxes(words: list[Word]) -> list[Word]:
         for word in members:
             word["top"], word["bottom"] = middle - half, middle + half
     return words
+
+
+_LETTER_O = re.compile(
+    r"^(?P<prefix>(?:\d{1,2}-)?[A-Z]*?)(?P<o>O+)(?P<digits>\d[\dO]*)(?P<rest>.*)$"
+)
+
+
+def repair_codes(codes: list[str | None], known: set[str]) -> list[str | None]:
+    """Codes read by OCR with the letter O where the document's own codes have a zero:
+    ``SFPO3`` among ``SFP01``, ``SFP04`` → ``SFP03``. A prefix is trusted only when the
+    document writes it before a digit elsewhere, in a code with no O to doubt, and never
+    writes the prefix with the O."""
+
+    def prefix(code: str) -> str | None:
+        found = re.match(r"^((?:\d{1,2}-)?[A-Z]+)\d", code)
+        return found.group(1) if found else None
+
+    prefixes = {p for c in known if not _LETTER_O.match(c) and (p := prefix(c))}
+    repaired: list[str | None] = []
+    for code in codes:
+        match = _LETTER_O.match(code or "")
+        if match and match["prefix"] in prefixes and match["prefix"] + "O" not in prefixes:
+            digits = (match["o"] + match["digits"]).replace("O", "0")
+            code = match["prefix"] + digits + match["rest"]
+        repaired.append(code)
+    return repaired

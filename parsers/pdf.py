@@ -32,7 +32,16 @@ from parsers.geometry import (
     rule_bands,
 )
 from parsers.model import PARSER_VERSION, ParsedDocument, ParseError, Problem, Record
-from parsers.ocr import MISSING_TESSERACT, OCR, OcrError, OcrMode, OcrPage, OcrSettings, read_page
+from parsers.ocr import (
+    MISSING_TESSERACT,
+    OCR,
+    OcrError,
+    OcrMode,
+    OcrPage,
+    OcrSettings,
+    read_page,
+    repair_codes,
+)
 from parsers.roles import column_role
 from parsers.tables import Block, GridRow, GridTable, Paragraph, records_from_blocks
 from parsers.triage import scan_pages
@@ -538,7 +547,12 @@ def mark_ocr_records(
     records: list[Record], read: dict[int, OcrPage], settings: OcrSettings
 ) -> None:
     """Records read by OCR say so, with their words' mean confidence; a doubtful one is
-    flagged, so a reviewer compares what the machine read with the page."""
+    flagged, so a reviewer compares what the machine read with the page. Their codes are
+    checked against the document's own (`parsers.ocr.repair_codes`)."""
+    read_so = [r for r in records if (r.page or 0) - 1 in read]
+    known = {r.code for r in records if r.code}
+    for record, code in zip(read_so, repair_codes([r.code for r in read_so], known), strict=True):
+        record.code = code
     for record in records:
         page = read.get((record.page or 0) - 1)
         if page is None:

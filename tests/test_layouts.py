@@ -125,15 +125,6 @@ def test_a_scanned_table_is_read_from_its_image(name: str) -> None:
     assert not any(r.flagged for r in records)
 
 
-def test_a_text_layer_of_the_wrong_letters_is_garbage_and_a_real_one_is_not() -> None:
-    from parsers.ocr import GARBAGE, garbage_share
-
-    assert garbage_share("Kqz Xwrtplm Bhnkgr Qxwvl Zmrtk Plkwr Dfgh Jklmnb") > GARBAGE
-    assert garbage_share("\ue000\ue001\ue002 \ue003\ue004 KA.1") > GARBAGE
-    real = "KA.12 Review the CCTV partnership with the police by March 2016 (CCTV, ICT, HR)"
-    assert garbage_share(real) == 0.0
-
-
 def test_records_ocr_is_unsure_of_are_flagged_with_the_reason() -> None:
     from parsers.ocr import OcrSettings
     from parsers.pdf import parse_pdf
