@@ -225,11 +225,10 @@ def second_look(
     count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     pad = int(height * 0.4)
     read = np.zeros(ink.shape, dtype=bool)
-    for w in words:
-        x0, y0 = int(w["x0"] / scale) - pad, int(w["top"] / scale) - pad
-        read[
-            max(0, y0) : int(w["bottom"] / scale) + pad, max(0, x0) : int(w["x1"] / scale) + pad
-        ] = True
+    for word in words:
+        x0, y0 = int(word["x0"] / scale) - pad, int(word["top"] / scale) - pad
+        y1, x1 = int(word["bottom"] / scale) + pad, int(word["x1"] / scale) + pad
+        read[max(0, y0) : y1, max(0, x0) : x1] = True
     crops: list[tuple[int, int, np.ndarray]] = []
     for label in range(1, count):
         x, y, w, h = (int(v) for v in stats[label][:4])
