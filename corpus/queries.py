@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from corpus.summary import ItemSummary
@@ -57,7 +57,7 @@ def search_items(
         matching = matching.where(Record.status == wanted.status)
     if wanted.officer:
         matching = matching.where(
-            cast(Record.officers, String).ilike(f"%{_escape_like(wanted.officer)}%", escape="\\")
+            Record.officer_names.ilike(f"%{_escape_like(wanted.officer)}%", escape="\\")
         )
     if wanted.code:
         matching = matching.where(Record.code.ilike(f"%{_escape_like(wanted.code)}%", escape="\\"))

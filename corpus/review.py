@@ -94,6 +94,26 @@ def pending_reviews(
     return found
 
 
+def held_review(
+    session: Session, reviewer: User, now: dt.datetime | None = None
+) -> PendingReview | None:
+    """The pending link ``reviewer`` holds now (the latest claimed), without claiming any:
+    what a page shows on a GET, which must change nothing."""
+    found = session.execute(
+        select(Link, Record, Document)
+        .join(Record, Link.record_id == Record.id)
+        .join(Document, Record.document_id == Document.id)
+        .where(
+            Link.state == "pending",
+            Link.claimed_by == reviewer.id,
+            Link.claimed_until > (now or _now()),
+        )
+        .order_by(Link.claimed_until.desc(), Link.id)
+        .limit(1)
+    ).first()
+    return _describe(session, *found) if found else None
+
+
 def claim(link: Link, reviewer: User | None, now: dt.datetime | None = None) -> None:
     """Hold ``link`` for ``reviewer`` for a while, so no one else is shown it meanwhile."""
     if reviewer is not None and link.state == "pending":
@@ -381,6 +401,7 @@ __all__ = [
     "apply_decision",
     "claim",
     "flagged_records",
+    "held_review",
     "last_decision",
     "pending_count",
     "pending_reviews",

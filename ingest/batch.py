@@ -125,6 +125,11 @@ def run_batch(
         except OSError as error:
             finish(Outcome(name, "failed", read_error(item, error)))
             continue
+        if size == 0:
+            # Every empty file has the same hash: without this, the second one would be
+            # "unchanged", a copy of the first.
+            finish(Outcome(name, "failed", "empty file (0 bytes)", sha256=sha256))
+            continue
         if size > options.max_file_bytes:
             limit = options.max_file_bytes // (1024 * 1024)
             finish(

@@ -438,6 +438,75 @@ def users_add(app: AppContext, name: str, role: str, password: str) -> None:
     click.echo(f"added {role} {name}")
 
 
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+@_store_errors
+def users_list(app: AppContext, as_json: bool) -> None:
+    """Every user, their role and whether they may sign in."""
+    from sqlalchemy import select
+
+    from models import User
+
+    with app.sessions() as session:
+        rows = [
+            {"name": u.name, "role": u.role, "disabled": u.disabled}
+            for u in session.scalars(select(User).order_by(User.name))
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['name']}\t{row['role']}" + ("\tdisabled" if row["disabled"] else ""))
+
+
+def _user_change(app: AppContext, change: Callable[..., Any], *args: Any) -> None:
+    from review.auth import UserError
+
+    with app.sessions.begin() as session:
+        try:
+            change(session, *args)
+        except UserError as error:
+            raise click.ClickException(str(error)) from error
+
+
+@users.command("disable")
+@click.argument("name")
+@pass_app
+@_store_errors
+def users_disable(app: AppContext, name: str) -> None:
+    """Stop a user signing in; their open sign-ins end at once."""
+    from review.auth import set_disabled
+
+    _user_change(app, set_disabled, name, True)
+    click.echo(f"disabled {name}; their sign-ins have ended")
+
+
+@users.command("enable")
+@click.argument("name")
+@pass_app
+@_store_errors
+def users_enable(app: AppContext, name: str) -> None:
+    """Let a disabled user sign in again."""
+    from review.auth import set_disabled
+
+    _user_change(app, set_disabled, name, False)
+    click.echo(f"enabled {name}")
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.password_option(help="Prompted for (twice) when not given.")
+@pass_app
+@_store_errors
+def users_passwd(app: AppContext, name: str, password: str) -> None:
+    """Set a user's password; their open sign-ins end."""
+    from review.auth import set_password
+
+    _user_change(app, set_password, name, password)
+    click.echo(f"set the password of {name}; their sign-ins have ended")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))

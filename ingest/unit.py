@@ -138,6 +138,7 @@ def _records(parsed: ParsedDocument) -> list[Record]:
             deadline_text=r.deadline_text,
             deadlines=[d.isoformat() for d in r.deadlines],
             officers=[{"text": o.text, "is_role": o.is_role} for o in r.officers],
+            officer_names="\n".join(o.text for o in r.officers),
             status_text=r.status_text,
             status=r.status,
             service_ref=r.service_ref,

@@ -11,6 +11,7 @@ anything is written, so a zip bomb costs nothing.
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import uuid
@@ -81,7 +82,7 @@ class UploadJob:
 
 def _copy_limited(stream: IO[bytes], target: Path, limit: int, name: str) -> int:
     written = 0
-    with target.open("wb") as out:
+    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
         while chunk := stream.read(CHUNK):
             written += len(chunk)
             if written > limit:
@@ -92,7 +93,15 @@ def _copy_limited(stream: IO[bytes], target: Path, limit: int, name: str) -> int
     return written
 
 
+def clean_name(name: str) -> str:
+    """A file name as a person gave it, without folders or characters no file system
+    takes (NUL and other controls)."""
+    name = "".join(c for c in name if c.isprintable())
+    return PurePosixPath(name.replace("\\", "/")).name
+
+
 def _safe_member(name: str) -> PurePosixPath | None:
+    name = "".join(c for c in name if c.isprintable())
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
         return None
@@ -138,7 +147,7 @@ def _unpack(archive: Path, name: str, folder: Path, limits: UploadLimits, job: U
 def _slot(folder: Path, name: str) -> Path:
     """A path of its own for each file, keeping its name, so names may repeat in one upload."""
     slot = folder / f"{sum(1 for _ in folder.iterdir()):04d}"
-    slot.mkdir()
+    slot.mkdir(mode=0o700)
     return slot / name
 
 
@@ -167,11 +176,12 @@ def stage_upload(
 ) -> UploadJob:
     """Copy the uploaded files into a new private folder under ``root``, checked and unpacked."""
     job = UploadJob(uuid.uuid4().hex, root / uuid.uuid4().hex)
-    job.folder.mkdir(parents=True)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    job.folder.mkdir(mode=0o700)
     total = 0
     try:
         for index, (name, stream) in enumerate(files):
-            safe_name = PurePosixPath(name.replace("\\", "/")).name or f"upload-{index}"
+            safe_name = clean_name(name) or f"upload-{index}"
             target = _slot(job.folder, safe_name)
             total += _copy_limited(stream, target, limits.max_file_bytes, safe_name)
             if total > limits.max_upload_bytes:

@@ -9,6 +9,7 @@ from models.schema import (
     Link,
     MatchingRun,
     Record,
+    SignIn,
     User,
 )
 from models.store import data_dir, default_database_url, make_engine, open_store, upgrade
@@ -22,6 +23,7 @@ __all__ = [
     "Link",
     "MatchingRun",
     "Record",
+    "SignIn",
     "User",
     "data_dir",
     "default_database_url",

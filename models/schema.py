@@ -133,6 +133,8 @@ class Record(Timestamped, Base):
     source: Mapped[str] = mapped_column(String(10), default="text", server_default="text")
     """``text`` (the file's own text) or ``ocr`` (read from a page image)."""
     ocr_confidence: Mapped[float | None] = mapped_column(Float)
+    officer_names: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """The officers' names and roles, one per line, for search (the JSON keeps the rest)."""
 
     document: Mapped[Document] = relationship(back_populates="records")
     link: Mapped[Link | None] = relationship(
@@ -206,6 +208,23 @@ class User(Timestamped, Base):
     disabled: Mapped[bool] = mapped_column(default=False)
 
 
+class SignIn(Base):
+    """One signed-in browser. The cookie holds a random token; only its hash is kept, and
+    signing out (or disabling the user) ends the row, so a copied cookie dies with it."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, server_default=func.now()
+    )
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
 class Decision(Timestamped, Base):
     """A reviewer's judgement: a constraint every later matching run respects.
 
@@ -255,5 +274,6 @@ __all__ = [
     "Link",
     "MatchingRun",
     "Record",
+    "SignIn",
     "User",
 ]

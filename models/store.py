@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration. Alembic (a third of a second to import) loads only when a store is
 # behind it; tests/test_store.py checks that this names the head of migrations/versions.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
@@ -82,6 +82,9 @@ def make_engine(url: str) -> Engine:
                 folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             elif not folder.is_dir():
                 raise StoreError(f"the folder {folder} of the SQLite store does not exist")
+            # The store holds password hashes: made readable by this user only. SQLite
+            # gives its -wal and -shm files the database file's permissions.
+            os.close(os.open(parsed.database, os.O_WRONLY | os.O_CREAT, 0o600))
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

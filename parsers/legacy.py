@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from parsers.model import ParsedDocument, ParseError
+from parsers.ocr import GARBAGE, garbage_share
 from parsers.word import parse_docx
 
 CONVERSION_SECONDS = 120
@@ -56,5 +57,9 @@ def parse_legacy(path: Path) -> ParsedDocument:
     with tempfile.TemporaryDirectory(prefix="councilreg-lo-") as tmp:
         converted = convert_to_docx(path, Path(tmp))
         parsed = parse_docx(converted)
+    if garbage_share(parsed.facts.first_text) > GARBAGE:
+        raise ParseError(
+            "it has a Word header but no readable text; the file is damaged or not a Word document"
+        )
     parsed.parser = f"{path.suffix.lower().lstrip('.') or 'legacy'}+docx"
     return parsed

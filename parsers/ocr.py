@@ -65,18 +65,27 @@ _WORD = re.compile(r"[^\W\d_]{4,}")
 
 
 def garbage_share(text: str) -> float:
-    """How much of a text layer is not text: characters that no plan is written in
-    (private use, control, replacement) and lower-case words with no vowel, the mark of
+    """How much of a text layer is not text: characters that no UK council plan is written
+    in (private use, control, replacement, letters of scripts other than Latin, as a file
+    decoded with the wrong encoding gives) and lower-case words with no vowel, the mark of
     a font whose glyphs map to the wrong letters."""
     characters = [c for c in text if not c.isspace()]
     if not characters:
         return 0.0
     odd = sum(
-        unicodedata.category(c) in {"Co", "Cc", "Cn", "Cs"} or c == "\ufffd" for c in characters
+        unicodedata.category(c) in {"Co", "Cc", "Cn", "Cs"}
+        or c == "\ufffd"
+        or (c.isalpha() and not _latin(c))
+        for c in characters
     )
     words = [w for w in _WORD.findall(text) if not w.isupper()]
     voiceless = sum(not _VOWELS.search(w) for w in words)
     return max(odd / len(characters), voiceless / len(words) if len(words) >= 5 else 0.0)
+
+
+def _latin(letter: str) -> bool:
+    point = ord(letter)
+    return point <= 0x024F or 0x1E00 <= point <= 0x1EFF or 0xFB00 <= point <= 0xFB06
 
 
 @dataclass

@@ -26,6 +26,7 @@ from models import open_store
 from review import views
 from review.guard import FORM_LIMIT, RequestGuard
 from review.settings import WebSettings
+from review.throttle import SignInThrottle
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ ROUTES = [
     Route("/", views.home),
     Route("/queue", views.queue),
     Route("/queue.json", views.queue),
+    Route("/queue/next", views.next_review, methods=["POST"]),
     Route("/queue/decide", views.decide, methods=["POST"]),
     Route("/queue/undo", views.undo_last, methods=["POST"]),
     Route("/flags", views.flags),
@@ -113,7 +115,8 @@ def create_app(settings: WebSettings) -> ASGIApp:
     app.state.sessions = open_store(settings.database_url)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.jobs = UploadJobs()
-    settings.upload_dir.mkdir(parents=True, exist_ok=True)
+    app.state.throttle = SignInThrottle(settings.throttle)
+    settings.upload_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     uploads = {"/upload", "/upload.json"}
 
     def limit_for(path: str) -> int:

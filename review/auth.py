@@ -1,13 +1,17 @@
-"""Users, passwords (argon2) and the roles that gate each page."""
+"""Users, passwords (argon2), sign-ins kept on the server, and the roles that gate each page."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import AuditEvent, User
+from models import AuditEvent, SignIn, User
 
 ROLES = ("reviewer", "admin")
 # What each role may do: admins upload and also review.
@@ -20,14 +24,21 @@ class UserError(Exception):
     """A user that cannot be added; the message says why."""
 
 
+SIGN_IN_LIFETIME = dt.timedelta(hours=12)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"a password has at least {MIN_PASSWORD} characters")
+
+
 def add_user(session: Session, name: str, password: str, role: str) -> User:
     name = name.strip()
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}")
     if not name or len(name) > 100:
         raise UserError("a user name is 1 to 100 characters")
-    if len(password) < MIN_PASSWORD:
-        raise UserError(f"a password has at least {MIN_PASSWORD} characters")
+    _check_password(password)
     if session.scalars(select(User).where(User.name == name)).first() is not None:
         raise UserError(f"there is already a user called {name!r}")
     user = User(name=name, password_hash=_hasher.hash(password), role=role)
@@ -57,6 +68,96 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
+
+
+def find_user(session: Session, name: str) -> User:
+    user = session.scalars(select(User).where(User.name == name.strip())).first()
+    if user is None:
+        raise UserError(f"there is no user called {name!r}")
+    return user
+
+
+def set_disabled(session: Session, name: str, disabled: bool) -> User:
+    """Disable (or enable) a user; disabling ends every sign-in they have at once."""
+    user = find_user(session, name)
+    user.disabled = disabled
+    if disabled:
+        end_sign_ins(session, user)
+    session.add(
+        AuditEvent(
+            actor=None,
+            action="user.disable" if disabled else "user.enable",
+            entity_type="user",
+            entity_id=user.id,
+        )
+    )
+    return user
+
+
+def set_password(session: Session, name: str, password: str) -> User:
+    """A new password; the old one's sign-ins end, as after a suspected leak they must."""
+    _check_password(password)
+    user = find_user(session, name)
+    user.password_hash = _hasher.hash(password)
+    end_sign_ins(session, user)
+    session.add(
+        AuditEvent(actor=None, action="user.password", entity_type="user", entity_id=user.id)
+    )
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def start_sign_in(session: Session, user: User, address: str | None = None) -> str:
+    """A new sign-in for `user`; the returned token goes in the (signed) session cookie."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        SignIn(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            expires_at=_now() + SIGN_IN_LIFETIME,
+            address=(address or "")[:64] or None,
+        )
+    )
+    return token
+
+
+def signed_in_user(session: Session, token: str) -> User | None:
+    """The user of a live sign-in: not ended, not expired, the user not disabled."""
+    found = session.execute(
+        select(SignIn, User)
+        .join(User, SignIn.user_id == User.id)
+        .where(SignIn.token_hash == _token_hash(token), SignIn.ended_at.is_(None))
+    ).first()
+    if found is None:
+        return None
+    sign_in, user = found
+    expires = sign_in.expires_at
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=dt.UTC)
+    return None if expires <= _now() or user.disabled else user
+
+
+def end_sign_in(session: Session, token: str) -> None:
+    session.execute(
+        update(SignIn)
+        .where(SignIn.token_hash == _token_hash(token), SignIn.ended_at.is_(None))
+        .values(ended_at=_now())
+    )
+
+
+def end_sign_ins(session: Session, user: User) -> None:
+    session.execute(
+        update(SignIn)
+        .where(SignIn.user_id == user.id, SignIn.ended_at.is_(None))
+        .values(ended_at=_now())
+    )
 
 
 def may(user: User | None, action: str) -> bool:

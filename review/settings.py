@@ -9,6 +9,7 @@ from pathlib import Path
 from corpus.settings import MatchSettings
 from ingest.batch import BatchSettings
 from ingest.uploads import UploadLimits
+from review.throttle import ThrottleSettings
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class WebSettings:
     batch: BatchSettings = field(default_factory=lambda: BatchSettings(workers=1, time_limit=300))
     matching: MatchSettings = field(default_factory=MatchSettings)
     https_only: bool = False
+    throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
 
 
 def secret_key_in(folder: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hmac
+import re
 import secrets
 from collections.abc import Callable, Coroutine
 from functools import wraps
@@ -36,6 +37,7 @@ from corpus.review import (
     apply_decision,
     claim,
     flagged_records,
+    held_review,
     last_decision,
     pending_count,
     pending_reviews,
@@ -49,8 +51,9 @@ from models import Document, Record, User
 from parsers import ParseError
 from parsers.periods import parse_period_label
 from parsers.render import render_region
-from review.auth import authenticate, may
+from review.auth import authenticate, end_sign_in, may, signed_in_user, start_sign_in
 from review.settings import WebSettings
+from review.throttle import SignInThrottle
 
 View = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -125,12 +128,23 @@ def requires(action: str) -> Callable[[View], View]:
 
 
 def _current_user(request: Request) -> User | None:
-    user_id = request.session.get("user_id")
-    if not isinstance(user_id, int):
+    token = request.session.get("sign_in")
+    if not isinstance(token, str):
         return None
     with _sessions(request)() as session:
-        user = session.get(User, user_id)
-        return None if user is None or user.disabled else user
+        return signed_in_user(session, token)
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def safe_next(target: str) -> str:
+    """Where to go after signing in: a path on this server, never another host
+    (``//evil``, ``/\\evil`` and ``/%5Cevil`` all leave it in some browser)."""
+    if re.fullmatch(r"/(?:[A-Za-z0-9][A-Za-z0-9/_.\-]*)?", target) and "//" not in target:
+        return target
+    return "/queue"
 
 
 async def login(request: Request) -> Response:
@@ -139,27 +153,56 @@ async def login(request: Request) -> Response:
     if request.method == "POST":
         form = await checked_form(request)
         name, password = str(form.get("name", "")), str(form.get("password", ""))
+        throttle: SignInThrottle = request.app.state.throttle
+        address = _address(request)
+        wait = throttle.retry_after(name, address)
+        if wait is not None:
+            return _too_many(request, wait, "Too many wrong passwords; try again later.")
 
-        def check() -> User | None:
-            with _sessions(request).begin() as session:
-                return authenticate(session, name, password)
+        def check() -> str | None:
+            with throttle.hashing() as turn:
+                if not turn:
+                    raise _Busy
+                with _sessions(request).begin() as session:
+                    user = authenticate(session, name, password)
+                    return start_sign_in(session, user, address) if user else None
 
-        user = await run_in_threadpool(check)
-        if user is not None:
+        try:
+            token = await run_in_threadpool(check)
+        except _Busy:
+            return _too_many(request, 5, "The server is busy signing people in; try again.")
+        if token is not None:
             request.session.clear()
-            request.session["user_id"] = user.id
-            target = str(request.query_params.get("next", "/queue"))
+            request.session["sign_in"] = token
             return RedirectResponse(
-                target if target.startswith("/") and not target.startswith("//") else "/queue",
-                status_code=303,
+                safe_next(str(request.query_params.get("next", "/queue"))), status_code=303
             )
+        throttle.failed(name, address)
         error = "That name and password do not match."
     status = 400 if error else 200
     return render(request, "login.html", {"error": error}, {"error": error}, status)
 
 
+class _Busy(Exception):
+    """Every password-hashing turn was taken for longer than a sign-in waits."""
+
+
+def _too_many(request: Request, seconds: int, message: str) -> Response:
+    response = render(request, "login.html", {"error": message}, {"error": message}, 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 async def logout(request: Request) -> Response:
     await checked_form(request)
+    token = request.session.get("sign_in")
+    if isinstance(token, str):
+
+        def end() -> None:
+            with _sessions(request).begin() as session:
+                end_sign_in(session, token)
+
+        await run_in_threadpool(end)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -223,13 +266,11 @@ def _review_json(review: PendingReview) -> dict[str, Any]:
 @requires("review")
 async def queue(request: Request) -> Response:
     user: User = request.state.user
-    skipped = [int(i) for i in request.session.get("skipped", []) if isinstance(i, int)]
 
     def load() -> tuple[PendingReview | None, int, bool]:
-        with _sessions(request).begin() as session:
-            found = pending_reviews(session, user, limit=1, skip=skipped)
+        with _sessions(request)() as session:
             return (
-                (found[0] if found else None),
+                held_review(session, user),
                 pending_count(session),
                 last_decision(session, user) is not None,
             )
@@ -265,7 +306,7 @@ async def decide(request: Request) -> Response:
                 release(session, link_id, user)
 
         await run_in_threadpool(give_back)
-        return _after_decision(request, {"skipped": link_id})
+        return await _after_decision(request, {"skipped": link_id})
     target_text = str(form.get("target", "")).strip()
     target = parse_canonical_id(target_text) if target_text else None
     if verdict == "move" and target is None:
@@ -281,21 +322,60 @@ async def decide(request: Request) -> Response:
         decision_id = await run_in_threadpool(apply)
     except ReviewError as error:
         raise HTTPException(409, str(error)) from error
-    return _after_decision(request, {"decision": decision_id, "verdict": verdict})
+    return await _after_decision(request, {"decision": decision_id, "verdict": verdict})
+
+
+LARGEST_ID = 2**63 - 1
+"""The largest id either store can hold: a bigger number names nothing."""
 
 
 def form_number(form: FormData, name: str) -> int:
     """A whole-number form field, or a 400 that names it."""
     try:
-        return int(str(form.get(name, "")))
+        number = int(str(form.get(name, "")))
     except ValueError:
         raise HTTPException(400, f"{name} must be a number") from None
+    if not 0 < number <= LARGEST_ID:
+        raise HTTPException(400, f"{name} is not an id this register could hold")
+    return number
 
 
-def _after_decision(request: Request, data: dict[str, Any]) -> Response:
+def path_id(request: Request, name: str) -> int:
+    """An id from the path; one too large for the store is a page that does not exist."""
+    number = int(request.path_params[name])
+    if not 0 < number <= LARGEST_ID:
+        raise HTTPException(404, "there is no such page")
+    return number
+
+
+async def _claim_next(request: Request, user: User) -> PendingReview | None:
+    """Hold the next pending link for ``user`` unless they hold one (an undone decision's):
+    claims are made by POSTs, so showing the queue changes nothing."""
+    skipped = [int(i) for i in request.session.get("skipped", []) if isinstance(i, int)]
+
+    def claim_next() -> PendingReview | None:
+        with _sessions(request).begin() as session:
+            held = held_review(session, user)
+            if held is not None:
+                return held
+            found = pending_reviews(session, user, limit=1, skip=skipped)
+            return found[0] if found else None
+
+    return await run_in_threadpool(claim_next)
+
+
+async def _after_decision(request: Request, data: dict[str, Any]) -> Response:
+    following = await _claim_next(request, request.state.user)
     if wants_json(request):
-        return JSONResponse(data)
+        return JSONResponse({**data, "next": _review_json(following) if following else None})
     return RedirectResponse("/queue", status_code=303)
+
+
+@requires("review")
+async def next_review(request: Request) -> Response:
+    """Start (or go on) reviewing: hold the next pending link, then show the queue."""
+    await checked_form(request)
+    return await _after_decision(request, {})
 
 
 @requires("review")
@@ -321,7 +401,7 @@ async def undo_last(request: Request) -> Response:
     request.session["skipped"] = [
         i for i in request.session.get("skipped", []) if i != data["link_id"]
     ]
-    return _after_decision(request, data)
+    return await _after_decision(request, data)
 
 
 @requires("review")
@@ -402,7 +482,7 @@ async def items(request: Request) -> Response:
 
 @requires("review")
 async def item(request: Request) -> Response:
-    item_id = int(request.path_params["item_id"])
+    item_id = path_id(request, "item_id")
 
     def load() -> Any:
         with _sessions(request)() as session:
@@ -446,7 +526,7 @@ async def item(request: Request) -> Response:
 
 
 def _source(request: Request, crop: bool) -> Response:
-    record_id = int(request.path_params["record_id"])
+    record_id = path_id(request, "record_id")
     with _sessions(request)() as session:
         record = session.get(Record, record_id)
         document = session.get(Document, record.document_id) if record else None

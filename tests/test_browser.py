@@ -111,6 +111,7 @@ def test_sign_in_upload_review_by_keyboard_undo_and_export(
     expect(page.locator("#matched")).to_contain_text("pending review")
 
     page.goto(f"{server}/queue")
+    page.keyboard.press("n")  # start reviewing: the POST claims the first pending match
     page.wait_for_load_state("networkidle")
     expect(page.locator("figure.source img").first).to_have_js_property("complete", True)
     assert page.locator("figure.source img").first.evaluate("img => img.naturalWidth") > 100

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -64,6 +65,9 @@ def batch(tmp_path: Path) -> Path:
         shutil.copy(bad, folder / bad.name)
     (folder / "notes.txt").write_text("not a plan")
     (folder / "loop.pdf").symlink_to(folder / "loop.pdf")
+    (folder / "empty-too.docx").write_bytes(b"")  # a second empty file: not a copy of the first
+    ole = bytes.fromhex("D0CF11E0A1B11AE1")  # a Word 97 header, then noise
+    (folder / "garbage.doc").write_bytes(ole + random.Random(1).randbytes(20_000))
     return folder
 
 
@@ -75,6 +79,8 @@ EXPECTED_FAILURES = {
     "password.pdf": "password-protected PDF",
     "password.docx": "password-protected Office document",
     "loop.pdf": "cannot read the file (Too many levels of symbolic links)",
+    "empty-too.docx": "empty file (0 bytes)",
+    "garbage.doc": "it has a Word header but no readable text",
 }
 
 

@@ -174,3 +174,23 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_url: str) -> None:
 def test_plain_postgresql_urls_use_psycopg3() -> None:
     assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_the_store_is_readable_by_its_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It holds password hashes: the file 0600, the default data folder 0700."""
+    from models.store import data_dir, default_database_url
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    engine = make_engine(default_database_url())
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    store = data_dir() / "councilreg.sqlite3"
+    assert data_dir().stat().st_mode & 0o777 == 0o700
+    assert store.stat().st_mode & 0o777 == 0o600
+    assert all(
+        p.stat().st_mode & 0o077 == 0 for p in data_dir().iterdir() if p.name.startswith(store.name)
+    )

@@ -84,7 +84,15 @@ PAGES = [
 ]
 
 
-POSTS = ["/login", "/logout", "/queue/decide", "/queue/undo", "/flags/settle", "/upload"]
+POSTS = [
+    "/login",
+    "/logout",
+    "/queue/next",
+    "/queue/decide",
+    "/queue/undo",
+    "/flags/settle",
+    "/upload",
+]
 
 
 def test_the_lists_cover_every_route() -> None:
@@ -152,8 +160,16 @@ def test_reviewers_may_not_upload(app_client: TestClient) -> None:
 
 def test_queue_json_twin_then_decide_and_undo(app_client: TestClient) -> None:
     token = sign_in(app_client, "ann")
+    # Showing the queue claims nothing; starting to review (a POST) does.
+    assert app_client.get("/queue.json").json()["review"] is None
+    assert 'action="/queue/next"' in app_client.get("/queue").text
+    started = app_client.post(
+        "/queue/next", data={"csrftoken": token}, headers={"accept": "application/json"}
+    )
+    assert started.status_code == 200
     queue = app_client.get("/queue.json").json()
     review = queue["review"]
+    assert started.json()["next"]["link_id"] == review["link_id"]
     assert queue["pending"] >= 1
     assert set(review) == {"link_id", "score", "breakdown", "record", "item"}
     assert review["breakdown"]["fields"]["title"]["reason"]
@@ -169,6 +185,8 @@ def test_queue_json_twin_then_decide_and_undo(app_client: TestClient) -> None:
         headers={"accept": "application/json"},
     )
     assert decided.json()["verdict"] == "same"
+    following = decided.json()["next"]
+    assert following is None or following["link_id"] != review["link_id"]
     again = app_client.post(
         "/queue/decide", data={"csrftoken": token, "link_id": review["link_id"], "verdict": "same"}
     )
@@ -365,3 +383,59 @@ def test_every_response_carries_the_security_headers(app_client: TestClient, pat
     assert headers["x-frame-options"] == "DENY"
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "same-origin"
+
+
+def test_numbers_too_large_for_the_store_are_not_found_not_a_crash(app_client: TestClient) -> None:
+    token = sign_in(app_client, "ann")
+    huge = str(2**64)
+    for path in (f"/items/{huge}", f"/items/{huge}.json", f"/records/{huge}/source.png"):
+        response = app_client.get(path)
+        assert response.status_code == 404, path
+        assert "Traceback" not in response.text
+    response = app_client.post(
+        "/queue/decide", data={"csrftoken": token, "link_id": huge, "verdict": "same"}
+    )
+    assert response.status_code == 400
+    assert "link_id is not an id this register could hold" in response.text
+
+
+def test_the_officer_filter_searches_names_not_the_stored_json(app_client: TestClient) -> None:
+    sign_in(app_client, "ann")
+    everyone = app_client.get("/items.json").json()["items"]
+    assert app_client.get("/items.json", params={"officer": "_"}).json()["items"] == []
+    assert app_client.get("/items.json", params={"officer": "is_role"}).json()["items"] == []
+    named = app_client.get("/items.json", params={"officer": "head of"}).json()["items"]
+    assert 0 < len(named) < len(everyone)
+
+
+def test_a_sign_in_never_sends_the_browser_to_another_host(app_client: TestClient) -> None:
+    token = form_token(app_client)
+    response = app_client.post(
+        "/login?next=/%5Cevil.example",
+        data={"csrftoken": token, "name": "ann", "password": PASSWORD},
+    )
+    assert (response.status_code, response.headers["location"]) == (303, "/queue")
+
+
+def test_uploads_keep_odd_names_and_private_modes(app_client: TestClient, tmp_path: Path) -> None:
+    token = sign_in(app_client, "ada")
+    # Written by hand: a client library would percent-encode the NUL a hostile one sends raw.
+    body = (
+        b"--b0undary\r\n"
+        b'Content-Disposition: form-data; name="csrftoken"\r\n\r\n' + token.encode() + b"\r\n"
+        b"--b0undary\r\n"
+        b'Content-Disposition: form-data; name="files"; filename="plan\x00\x07.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\njust words\r\n"
+        b"--b0undary--\r\n"
+    )
+    response = app_client.post(
+        "/upload.json",
+        content=body,
+        headers={"content-type": "multipart/form-data; boundary=b0undary"},
+    )
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert [(f["name"], f["state"]) for f in job["files"]] == [("plan.txt", "failed")]
+    uploads = tmp_path / "uploads"
+    assert uploads.stat().st_mode & 0o777 == 0o700
+    assert all(p.stat().st_mode & 0o077 == 0 for p in uploads.rglob("*"))
