@@ -444,15 +444,10 @@ def users_add(app: AppContext, name: str, role: str, password: str) -> None:
 @_store_errors
 def users_list(app: AppContext, as_json: bool) -> None:
     """Every user, their role and whether they may sign in."""
-    from sqlalchemy import select
-
-    from models import User
+    from review.auth import user_rows
 
     with app.sessions() as session:
-        rows = [
-            {"name": u.name, "role": u.role, "disabled": u.disabled}
-            for u in session.scalars(select(User).order_by(User.name))
-        ]
+        rows = user_rows(session)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -494,17 +489,32 @@ def users_enable(app: AppContext, name: str) -> None:
     click.echo(f"enabled {name}")
 
 
-@users.command("passwd")
+@users.command("reset-password")
 @click.argument("name")
 @click.password_option(help="Prompted for (twice) when not given.")
 @pass_app
 @_store_errors
-def users_passwd(app: AppContext, name: str, password: str) -> None:
+def users_reset_password(app: AppContext, name: str, password: str) -> None:
     """Set a user's password; their open sign-ins end."""
     from review.auth import set_password
 
     _user_change(app, set_password, name, password)
     click.echo(f"set the password of {name}; their sign-ins have ended")
+
+
+@users.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["reviewer", "admin"]))
+@pass_app
+@_store_errors
+def users_set_role(app: AppContext, name: str, role: str) -> None:
+    """Make a user a reviewer or an admin; their open sign-ins end."""
+    from review.auth import set_role
+
+    _user_change(app, set_role, name, role)
+    click.echo(
+        f"{name} is now {'an' if role == 'admin' else 'a'} {role}; their sign-ins have ended"
+    )
 
 
 @main.command()

@@ -210,7 +210,8 @@ class User(Timestamped, Base):
 
 class SignIn(Base):
     """One signed-in browser. The cookie holds a random token; only its hash is kept, and
-    signing out (or disabling the user) ends the row, so a copied cookie dies with it."""
+    signing out (or disabling the user, or a new password or role) ends the row, so a
+    copied cookie dies with it. It also ends after 12 hours, or 1 hour unused."""
 
     __tablename__ = "sign_ins"
 
@@ -221,6 +222,7 @@ class SignIn(Base):
         DateTime(timezone=True), default=_now, server_default=func.now()
     )
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     address: Mapped[str | None] = mapped_column(String(64))
 

@@ -24,6 +24,8 @@ from typing import Any, Literal
 import numpy as np
 
 OcrMode = Literal["auto", "never", "always"]
+RULED_EDGES = 6
+"""Ruling lines found in a page image (each side of a box is one) that make it ruled."""
 OCR_MODES: tuple[OcrMode, ...] = ("auto", "never", "always")
 Word = dict[str, Any]
 
@@ -98,7 +100,14 @@ class OcrPage:
 
     @property
     def text(self) -> str:
-        return " ".join(w["text"] for w in self.words)
+        """The words in lines, top to bottom, as a text layer would give them."""
+        from parsers.geometry import group_lines
+
+        return "\n".join(line.text for line in group_lines(self.words))
+
+    def is_ruled(self) -> bool:
+        """Enough ruling lines in the image to count as a ruled page (as page triage asks)."""
+        return len(self.edges) >= RULED_EDGES
 
     def confidence_in(self, bbox: tuple[float, float, float, float]) -> float | None:
         """The mean word confidence inside a box (a record's row), None when no word is."""
@@ -116,6 +125,7 @@ def read_page(path: Path, index: int, settings: OcrSettings = OCR) -> OcrPage:
     """OCR page `index` (0-based) of the PDF at `path`."""
     gray = render_gray(path, index, settings.dpi)
     gray, skew = straighten(denoise(gray), settings.max_skew)
+    gray = reverse_dark_ground(gray)
     ink = binarise(gray)
     horizontal, vertical = rule_masks(ink, settings.rule_share)
     scale = 72.0 / settings.dpi
@@ -153,6 +163,29 @@ def denoise(gray: np.ndarray) -> np.ndarray:
 INK_LEVEL = 140
 """The lightest grey that is still ink. Otsu's threshold alone lands above the grey of a
 shaded header row on a page full of them, and the row would read as one black bar."""
+
+
+DARK_GROUND = 0.55
+"""A fill darker than this share of the page's paper carries light letters, not dark ones."""
+
+
+def reverse_dark_ground(gray: np.ndarray) -> np.ndarray:
+    """Light letters on a dark fill (a header band printed white on navy) turned dark on
+    light, as Tesseract and the ink mask expect. The ground is the median level over about
+    a line's height, so letters, however bold, do not count as fill; whole areas do."""
+    import cv2
+
+    small = cv2.resize(gray, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    ground = cv2.medianBlur(small, 11)
+    dark_small = ground < DARK_GROUND * float(np.median(ground))
+    if not dark_small.any():
+        return gray
+    dark = cv2.resize(
+        dark_small.astype(np.uint8), gray.shape[::-1], interpolation=cv2.INTER_NEAREST
+    ).astype(bool)
+    reversed_gray = gray.copy()
+    reversed_gray[dark] = 255 - gray[dark]
+    return reversed_gray
 
 
 def flatten_background(gray: np.ndarray) -> np.ndarray:

@@ -44,7 +44,7 @@ from parsers.ocr import (
 )
 from parsers.roles import column_role
 from parsers.tables import Block, GridRow, GridTable, Paragraph, records_from_blocks
-from parsers.triage import scan_pages
+from parsers.triage import keep_pages, page_evidence, scan_pages
 
 Word = dict[str, Any]
 BBox = tuple[float, float, float, float]
@@ -514,7 +514,9 @@ def parse_pdf(path: Path, ocr: OcrMode = "auto", settings: OcrSettings = OCR) ->
             Problem("no usable text layer; not read (--ocr never)", page=number + 1)
             for number in survey.unreadable
         ]
-    pages = sorted(set(survey.candidates) - set(to_read) | set(read))
+    text_pages = set(survey.candidates) - set(to_read)
+    evidence = ((n, page_evidence(read[n].text, read[n].is_ruled)) for n in sorted(read))
+    pages = sorted(keep_pages(evidence, text_pages))
     blocks = list(iter_blocks(path, pages, read))
     document.tables_seen = sum(isinstance(b, GridTable) for b in blocks)
     document.records = records_from_blocks(blocks, problems=document.problems)

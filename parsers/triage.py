@@ -16,7 +16,9 @@ hundred times more, so it is spent only on pages that show a table's evidence:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -36,6 +38,7 @@ ANCHOR_ROLES = PLAN_ROLES | {"title", "code"}
 """A header line names one of these: what the rows are, their code, deadline, owner or status."""
 RULED_PATHS = 8
 """Drawn path objects (lines, filled boxes) that make a page ruled."""
+PATH = pdfium.raw.FPDF_PAGEOBJ_PATH
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,9 @@ class PageEvidence:
         return self.code_lines >= 1 or self.ruled
 
 
-def page_evidence(text: str, page: pdfium.PdfPage) -> PageEvidence:
-    """The page's evidence; the object count (the slow part) only when the text hints."""
+def page_evidence(text: str, ruled: Callable[[], bool]) -> PageEvidence:
+    """The page's evidence from its lines of text; `ruled` (the slow part: counting drawn
+    objects, or rules OCR found) is asked only when the text hints."""
     header_line = title_word = False
     for line in text.splitlines():
         roles = header_line_roles(line)
@@ -69,10 +73,22 @@ def page_evidence(text: str, page: pdfium.PdfPage) -> PageEvidence:
             break
     code_lines = len(CODE_LINE.findall(text))
     code_cells = len(CODE_ALONE.findall(text))
-    ruled = False
-    if not header_line:
-        ruled = _count_objects(page, pdfium.raw.FPDF_PAGEOBJ_PATH) >= RULED_PATHS
-    return PageEvidence(header_line, title_word, code_lines, code_cells, ruled)
+    return PageEvidence(
+        header_line, title_word, code_lines, code_cells, not header_line and ruled()
+    )
+
+
+def keep_pages(
+    evidence: Iterable[tuple[int, PageEvidence]], kept: Collection[int] = ()
+) -> set[int]:
+    """Pages worth a table search, from each page's evidence in page order: a page that holds
+    a table, and the page after a table page when it carries the table on. `kept` are
+    pages already chosen (by the text layer) that a following page may carry on from."""
+    keep = set(kept)
+    for number, seen in evidence:
+        if seen.holds_table() or (number - 1 in keep and seen.continues_table()):
+            keep.add(number)
+    return keep
 
 
 def _open(path: Path) -> pdfium.PdfDocument:
@@ -83,6 +99,10 @@ def _open(path: Path) -> pdfium.PdfDocument:
         if "password" in message:
             raise ParseError("password-protected PDF; save an unprotected copy") from error
         raise ParseError(f"damaged or truncated PDF ({error})") from error
+
+
+def _is_ruled(page: pdfium.PdfPage) -> bool:
+    return _count_objects(page, PATH) >= RULED_PATHS
 
 
 def _count_objects(page: pdfium.PdfPage, kind: int) -> int:
@@ -122,7 +142,7 @@ def scan_pages(path: Path) -> Survey:
                     continue
                 if number < 3:
                     first_text.append(text)
-                evidence = page_evidence(text, page)
+                evidence = page_evidence(text, partial(_is_ruled, page))
                 holds = evidence.holds_table()
                 carried = previous_was_table and evidence.continues_table()
                 if holds or carried:

@@ -38,6 +38,8 @@ ROUTES = [
     Route("/queue", views.queue),
     Route("/queue.json", views.queue),
     Route("/queue/next", views.next_review, methods=["POST"]),
+    Route("/users", views.users, methods=["GET", "POST"]),
+    Route("/users.json", views.users),
     Route("/queue/decide", views.decide, methods=["POST"]),
     Route("/queue/undo", views.undo_last, methods=["POST"]),
     Route("/flags", views.flags),

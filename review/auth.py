@@ -8,14 +8,14 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import AuditEvent, SignIn, User
 
 ROLES = ("reviewer", "admin")
-# What each role may do: admins upload and also review.
-GRANTS = {"reviewer": {"review"}, "admin": {"review", "upload"}}
+# What each role may do: admins upload, manage users and also review.
+GRANTS = {"reviewer": {"review"}, "admin": {"review", "upload", "administer"}}
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
 
@@ -25,6 +25,10 @@ class UserError(Exception):
 
 
 SIGN_IN_LIFETIME = dt.timedelta(hours=12)
+"""The absolute timeout: signed in in the morning, signed out by the evening."""
+SIGN_IN_IDLE = dt.timedelta(hours=1)
+"""The idle timeout: a browser left open for an hour must sign in again."""
+_SEEN_EVERY = dt.timedelta(minutes=1)
 
 
 def _check_password(password: str) -> None:
@@ -68,6 +72,22 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
+
+
+def user_rows(session: Session) -> list[dict[str, object]]:
+    """Every user with their role, state and live sign-ins, for the CLI and the users page."""
+    now = _now()
+    live: dict[int, int] = {}
+    for user_id, count in session.execute(
+        select(SignIn.user_id, func.count())
+        .where(SignIn.ended_at.is_(None), SignIn.expires_at > now)
+        .group_by(SignIn.user_id)
+    ):
+        live[user_id] = count
+    return [
+        {"name": u.name, "role": u.role, "disabled": u.disabled, "signed_in": live.get(u.id, 0)}
+        for u in session.scalars(select(User).order_by(User.name))
+    ]
 
 
 def find_user(session: Session, name: str) -> User:
@@ -129,7 +149,8 @@ def start_sign_in(session: Session, user: User, address: str | None = None) -> s
 
 
 def signed_in_user(session: Session, token: str) -> User | None:
-    """The user of a live sign-in: not ended, not expired, the user not disabled."""
+    """The user of a live sign-in: not ended, not expired, not idle, the user not
+    disabled. Marks the sign-in as seen (at most once a minute)."""
     found = session.execute(
         select(SignIn, User)
         .join(User, SignIn.user_id == User.id)
@@ -138,10 +159,18 @@ def signed_in_user(session: Session, token: str) -> User | None:
     if found is None:
         return None
     sign_in, user = found
-    expires = sign_in.expires_at
-    if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=dt.UTC)
-    return None if expires <= _now() or user.disabled else user
+    now = _now()
+    last_seen = _aware(sign_in.last_seen_at or sign_in.started_at)
+    if _aware(sign_in.expires_at) <= now or now - last_seen > SIGN_IN_IDLE or user.disabled:
+        return None
+    if now - last_seen > _SEEN_EVERY:
+        sign_in.last_seen_at = now
+    return user
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; every time stored here is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def end_sign_in(session: Session, token: str) -> None:
@@ -158,6 +187,25 @@ def end_sign_ins(session: Session, user: User) -> None:
         .where(SignIn.user_id == user.id, SignIn.ended_at.is_(None))
         .values(ended_at=_now())
     )
+
+
+def set_role(session: Session, name: str, role: str) -> User:
+    """A new role; the user signs in again to take it up."""
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    user = find_user(session, name)
+    user.role = role
+    end_sign_ins(session, user)
+    session.add(
+        AuditEvent(
+            actor=None,
+            action="user.role",
+            entity_type="user",
+            entity_id=user.id,
+            detail={"role": role},
+        )
+    )
+    return user
 
 
 def may(user: User | None, action: str) -> bool:

@@ -51,7 +51,20 @@ from models import Document, Record, User
 from parsers import ParseError
 from parsers.periods import parse_period_label
 from parsers.render import render_region
-from review.auth import authenticate, end_sign_in, may, signed_in_user, start_sign_in
+from review.auth import (
+    ROLES,
+    UserError,
+    add_user,
+    authenticate,
+    end_sign_in,
+    may,
+    set_disabled,
+    set_password,
+    set_role,
+    signed_in_user,
+    start_sign_in,
+    user_rows,
+)
 from review.settings import WebSettings
 from review.throttle import SignInThrottle
 
@@ -131,7 +144,7 @@ def _current_user(request: Request) -> User | None:
     token = request.session.get("sign_in")
     if not isinstance(token, str):
         return None
-    with _sessions(request)() as session:
+    with _sessions(request).begin() as session:
         return signed_in_user(session, token)
 
 
@@ -654,3 +667,52 @@ async def upload_status(request: Request) -> Response:
     if job is None:
         raise HTTPException(404, "there is no such upload on this server")
     return render(request, "upload_status.html", {"job": job}, job.as_dict())
+
+
+USER_ACTIONS = ("add", "disable", "enable", "set-role", "reset-password")
+
+
+@requires("administer")
+async def users(request: Request) -> Response:
+    """Who may sign in: the same changes as ``councilreg users``, each ending the user's
+    sign-ins where it should. An admin cannot disable or demote themselves."""
+    me: User = request.state.user
+    notice = error = None
+    status = 200
+    if request.method == "POST":
+        form = await checked_form(request)
+        action, name = str(form.get("action", "")), str(form.get("name", "")).strip()
+        role, password = str(form.get("role", "")), str(form.get("password", ""))
+        if action not in USER_ACTIONS:
+            raise HTTPException(400, f"action must be one of {', '.join(USER_ACTIONS)}")
+
+        def change() -> str:
+            with _sessions(request).begin() as session:
+                if name == me.name and action in {"disable", "set-role"} and role != me.role:
+                    raise UserError("you cannot disable or demote yourself; ask another admin")
+                if action == "add":
+                    add_user(session, name, password, role)
+                    return f"added {role} {name}"
+                if action in {"disable", "enable"}:
+                    set_disabled(session, name, action == "disable")
+                    return f"{action}d {name}"
+                if action == "set-role":
+                    set_role(session, name, role)
+                    return f"{name} is now {role}; their sign-ins have ended"
+                set_password(session, name, password)
+                return f"set the password of {name}; their sign-ins have ended"
+
+        try:
+            notice = await run_in_threadpool(change)
+        except UserError as failure:
+            error, status = str(failure), 400
+
+    def load() -> list[dict[str, Any]]:
+        with _sessions(request)() as session:
+            return user_rows(session)
+
+    rows = await run_in_threadpool(load)
+    context = {"users": rows, "roles": ROLES, "notice": notice, "error": error}
+    return render(
+        request, "users.html", context, {"users": rows, "notice": notice, "error": error}, status
+    )

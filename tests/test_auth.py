@@ -130,6 +130,8 @@ def test_users_are_listed_disabled_enabled_and_given_new_passwords_from_the_cli(
 
     def cli(*args: str, input: str | None = None) -> tuple[int, str]:
         result = CliRunner().invoke(main, ["--database-url", url, *args], input=input)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
         return result.exit_code, result.output
 
     assert cli("users", "list") == (0, "ada\tadmin\nann\treviewer\n")
@@ -139,14 +141,85 @@ def test_users_are_listed_disabled_enabled_and_given_new_passwords_from_the_cli(
     assert cli("users", "list") == (0, "ada\tadmin\nann\treviewer\tdisabled\n")
     assert cli("users", "enable", "ann") == (0, "enabled ann\n")
     new = "a much longer passphrase"
-    assert cli("users", "passwd", "ann", "--password", new) == (
+    assert cli("users", "reset-password", "ann", "--password", new) == (
         0,
         "set the password of ann; their sign-ins have ended\n",
     )
     assert _sign_in(client, "ann") == 400
     assert _sign_in(client, "ann", new) == 303
     assert cli("users", "disable", "nobody") == (1, "Error: there is no user called 'nobody'\n")
-    assert cli("users", "passwd", "ann", "--password", "short") == (
+    assert cli("users", "reset-password", "ann", "--password", "short") == (
         1,
         "Error: a password has at least 10 characters\n",
     )
+    assert cli("users", "set-role", "ann", "admin") == (
+        0,
+        "ann is now an admin; their sign-ins have ended\n",
+    )
+    assert client.get("/queue.json").status_code == 401
+    assert cli("users", "list", "--json")[1].count('"role": "admin"') == 2
+
+
+def test_a_sign_in_unused_for_an_hour_or_older_than_twelve_ends(
+    client: TestClient, users: sessionmaker[Session]
+) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from models import SignIn
+
+    assert _sign_in(client, "ann") == 303
+    assert client.get("/queue.json").status_code == 200
+    an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1, minutes=1)
+    with users.begin() as session:
+        session.execute(update(SignIn).values(last_seen_at=an_hour_ago))
+    assert client.get("/queue.json").status_code == 401
+
+    assert _sign_in(client, "ann") == 303
+    with users.begin() as session:
+        session.execute(update(SignIn).values(expires_at=dt.datetime.now(dt.UTC)))
+    assert client.get("/queue.json").status_code == 401
+
+
+def test_admins_manage_users_on_the_users_page_and_reviewers_may_not(
+    client: TestClient,
+) -> None:
+    assert _sign_in(client, "ann") == 303
+    assert client.get("/users").status_code == 403
+    client.post("/logout", data={"csrftoken": _token(client, "/items")})
+
+    assert _sign_in(client, "ada") == 303
+    token = _token(client, "/users")
+    listed = client.get("/users.json").json()["users"]
+    assert [(u["name"], u["role"], u["signed_in"]) for u in listed] == [
+        ("ada", "admin", 1),
+        ("ann", "reviewer", 0),
+    ]
+
+    def post(**form: str) -> tuple[int, str]:
+        response = client.post(
+            "/users", data={"csrftoken": token, **form}, headers={"accept": "application/json"}
+        )
+        body = response.json()
+        return response.status_code, body["notice"] or body["error"]
+
+    assert post(action="disable", name="ann") == (200, "disabled ann")
+    assert post(action="enable", name="ann") == (200, "enabled ann")
+    assert post(action="set-role", name="ann", role="admin") == (
+        200,
+        "ann is now admin; their sign-ins have ended",
+    )
+    assert post(action="reset-password", name="ann", password="short") == (
+        400,
+        "a password has at least 10 characters",
+    )
+    assert post(action="add", name="bea", role="reviewer", password=PASSWORD) == (
+        200,
+        "added reviewer bea",
+    )
+    assert post(action="disable", name="ada") == (
+        400,
+        "you cannot disable or demote yourself; ask another admin",
+    )
+    assert client.get("/users").status_code == 200  # still signed in

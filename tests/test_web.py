@@ -81,6 +81,8 @@ PAGES = [
     "/upload.json",
     "/uploads/x",
     "/uploads/x.json",
+    "/users",
+    "/users.json",
 ]
 
 
@@ -92,6 +94,7 @@ POSTS = [
     "/queue/undo",
     "/flags/settle",
     "/upload",
+    "/users",
 ]
 
 
