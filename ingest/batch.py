@@ -29,6 +29,7 @@ from ingest.unit import (
     parse_job,
     read_error,
     store_parsed,
+    unexpected_error,
 )
 from parsers import SUFFIXES, ParsedDocument
 
@@ -178,6 +179,8 @@ def run_batch(
                 failure = f"parsing took longer than the {settings.time_limit:g} s time limit"
             except ProcessExpired as error:
                 failure = f"the parser crashed on this file (exit code {error.exitcode})"
+            except Exception as error:
+                failure = unexpected_error(error)
             try:
                 finish(store_parsed(sessions, path, sha256, size, parsed, failure, options))
             except IntegrityError:

@@ -217,6 +217,13 @@ def store_parsed(
         )
 
 
+def unexpected_error(error: BaseException) -> str:
+    """A reason for a failure no parser foresaw, as plain text (a worker's exception may not
+    survive the trip back to the batch), naming the kind of error for a bug report."""
+    detail = str(error).splitlines()[0][:200] if str(error) else ""
+    return f"could not read the file ({type(error).__name__}{': ' + detail if detail else ''})"
+
+
 def parse_job(
     path: Path, period: Period | None = None, ocr: OcrMode = "auto"
 ) -> tuple[ParsedDocument | None, str | None]:
@@ -230,6 +237,8 @@ def parse_job(
         return None, read_error(path, error)
     except MemoryError:
         return None, "ran out of memory while parsing; the file is too large or malformed"
+    except Exception as error:
+        return None, unexpected_error(error)
     if parsed.failed:
         return None, "; ".join(p.describe() for p in parsed.problems if p.fatal)
     return parsed, None

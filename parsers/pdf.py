@@ -474,10 +474,15 @@ def page_blocks(
 
 
 def iter_blocks(
-    path: Path, pages: list[int], read: dict[int, OcrPage] | None = None
+    path: Path,
+    pages: list[int],
+    read: dict[int, OcrPage] | None = None,
+    problems: list[Problem] | None = None,
 ) -> Iterator[Block]:
-    """The blocks of the given pages in order; pages in `read` from what OCR saw there."""
+    """The blocks of the given pages in order; pages in `read` from what OCR saw there.
+    A page the layout reader cannot take apart is a problem, and the rest are still read."""
     read = read or {}
+    problems = problems if problems is not None else []
     try:
         pdf = pdfplumber.open(path)
     except (PdfminerException, PDFSyntaxError) as error:
@@ -487,10 +492,16 @@ def iter_blocks(
     previous = -2
     with pdf:
         for number in pages:
+            if number >= len(pdf.pages):
+                problems.append(Problem("damaged page; it cannot be read", page=number + 1))
+                continue
             page = pdf.pages[number]
             try:
                 carried = columns if number == previous + 1 else None
                 blocks, columns = page_blocks(page, table_index, carried, read.get(number))
+            except (PdfminerException, PDFSyntaxError) as error:
+                problems.append(Problem(f"damaged page; it cannot be read ({error})", number + 1))
+                continue
             finally:
                 page.close()
             previous = number
@@ -503,6 +514,10 @@ def parse_pdf(path: Path, ocr: OcrMode = "auto", settings: OcrSettings = OCR) ->
     image, ``always`` reads every page so, ``never`` reports such pages and reads none."""
     survey = scan_pages(path)
     document = ParsedDocument(parser="pdf", parser_version=PARSER_VERSION, facts=survey.facts)
+    document.problems += [
+        Problem(f"damaged page; it cannot be read ({reason})", page=number + 1)
+        for number, reason in survey.damaged.items()
+    ]
     to_read = {
         "auto": survey.unreadable,
         "always": list(range(survey.facts.page_count or 0)),
@@ -517,7 +532,7 @@ def parse_pdf(path: Path, ocr: OcrMode = "auto", settings: OcrSettings = OCR) ->
     text_pages = set(survey.candidates) - set(to_read)
     evidence = ((n, page_evidence(read[n].text, read[n].is_ruled)) for n in sorted(read))
     pages = sorted(keep_pages(evidence, text_pages))
-    blocks = list(iter_blocks(path, pages, read))
+    blocks = list(iter_blocks(path, pages, read, document.problems))
     document.tables_seen = sum(isinstance(b, GridTable) for b in blocks)
     document.records = records_from_blocks(blocks, problems=document.problems)
     mark_ocr_records(document.records, read, settings)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -117,6 +117,8 @@ class Survey:
     candidates: list[int]
     unreadable: list[int]
     facts: DocumentFacts
+    damaged: dict[int, str] = field(default_factory=dict)
+    """Pages that cannot be loaded at all, with the reason."""
 
 
 def scan_pages(path: Path) -> Survey:
@@ -127,12 +129,18 @@ def scan_pages(path: Path) -> Survey:
     pdf = _open(path)
     candidates: list[int] = []
     unreadable: list[int] = []
+    damaged: dict[int, str] = {}
     first_text: list[str] = []
     try:
         metadata = pdf.get_metadata_dict()
         previous_was_table = False
         for number in range(len(pdf)):
-            page = pdf[number]
+            try:
+                page = pdf[number]
+            except pdfium.PdfiumError as error:
+                damaged[number] = str(error)
+                previous_was_table = False
+                continue
             try:
                 text = page.get_textpage().get_text_range()
                 if not text.strip() or garbage_share(text) > GARBAGE:
@@ -158,4 +166,4 @@ def scan_pages(path: Path) -> Survey:
         )
     finally:
         pdf.close()
-    return Survey(candidates, unreadable, facts)
+    return Survey(candidates, unreadable, facts, damaged)

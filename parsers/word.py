@@ -9,6 +9,7 @@ position it covers (python-docx issue 344).
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,11 +21,15 @@ from docx.oxml.table import CT_Tbl, CT_Tc
 from docx.oxml.text.paragraph import CT_P
 from docx.table import Table
 from docx.text.paragraph import Paragraph as DocxParagraph
+from lxml import etree
 
 from parsers.model import PARSER_VERSION, DocumentFacts, ParsedDocument, ParseError, Problem
 from parsers.tables import Block, GridRow, GridTable, Paragraph, records_from_blocks
 
 MAX_PART_BYTES = 50 * 1024 * 1024
+DAMAGED_ZIP = (zlib.error, EOFError, OSError)
+"""What reading a part of a damaged zip raises besides `BadZipFile` (a bad CRC, a cut
+deflate stream, an offset past the end)."""
 MAX_PARTS = 2000
 
 
@@ -47,8 +52,8 @@ def _check_package(path: Path) -> None:
                         head = handle.read(4096)
                     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                         raise ParseError("Word document declares XML entities; refusing it")
-    except zipfile.BadZipFile as error:
-        raise ParseError(f"not a readable Word document ({error})") from error
+    except (zipfile.BadZipFile, *DAMAGED_ZIP) as error:
+        raise ParseError(f"damaged zip container ({error})") from error
 
 
 def _open(path: Path) -> DocxDocument:
@@ -57,6 +62,10 @@ def _open(path: Path) -> DocxDocument:
         return docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
         raise ParseError(f"not a readable Word document ({error})") from error
+    except DAMAGED_ZIP as error:
+        raise ParseError(f"damaged zip container ({error})") from error
+    except etree.XMLSyntaxError as error:
+        raise ParseError(f"damaged Word document XML ({error})") from error
 
 
 def _cell_text(tc: CT_Tc, parent: Table) -> str:
