@@ -95,11 +95,17 @@ def _known_council(session: Session, council: str | None) -> None:
     show_default="sqlite:///~/.local/share/councilreg/councilreg.sqlite3",
     help="SQLAlchemy URL of the store, e.g. postgresql://user@host/db.",
 )
+@click.option(
+    "--broker-url",
+    envvar="COUNCILREG_BROKER_URL",
+    help="Task engine broker for ingest --queue, worker and uploads, "
+    "e.g. redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//.",
+)
 @click.version_option(package_name="councilreg")
 @click.pass_context
-def main(ctx: click.Context, database_url: str | None) -> None:
+def main(ctx: click.Context, database_url: str | None, broker_url: str | None) -> None:
     """Turn council plans and committee packs into one register of promised actions."""
-    ctx.obj = AppContext(given_database_url=database_url)
+    ctx.obj = AppContext(given_database_url=database_url, broker_url=broker_url)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -124,6 +130,17 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     help="Seconds allowed to parse one document.",
 )
 @ocr_option
+@click.option(
+    "--queue",
+    is_flag=True,
+    help="Submit the files to the task engine's workers (--broker-url) instead of reading them here.",
+)
+@click.option(
+    "--follow/--no-follow",
+    default=True,
+    show_default=True,
+    help="With --queue: wait for the workers and print the outcome.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app
 @_store_errors
@@ -137,6 +154,8 @@ def ingest(
     workers: int,
     time_limit: float,
     ocr: OcrMode,
+    queue: bool,
+    follow: bool,
     as_json: bool,
 ) -> None:
     """Ingest PDF and Word files, and folders of them, into the register."""
@@ -152,6 +171,9 @@ def ingest(
     )
     settings = BatchSettings(workers=workers, time_limit=time_limit)
     sessions = app.sessions
+    if queue:
+        _submit(app, paths, options, time_limit, follow, as_json)
+        return
     if as_json or not sys.stdout.isatty():
         report = run_batch(sessions, paths, options, settings)
     else:
@@ -166,6 +188,89 @@ def ingest(
         for line in summary_lines(report):
             click.echo(line)
     sys.exit(0 if report.ok else 1)
+
+
+def _submit(
+    app: AppContext,
+    paths: Iterable[Path],
+    options: Any,
+    time_limit: float,
+    follow: bool,
+    as_json: bool,
+) -> None:
+    """`ingest --queue`: one job row per batch, one task per file; then, unless told not to,
+    follow the job's rows until the workers are done."""
+    import time
+
+    from ingest.batch import discover
+    from ingest.engine import make_engine, submit_files
+    from ingest.jobs import job_progress, submit_job
+    from ingest.unit import Outcome, display_name
+    from models import IngestJob
+
+    if not app.broker_url:
+        raise click.UsageError(
+            "--queue needs a task engine: give --broker-url or COUNCILREG_BROKER_URL"
+        )
+    found = list(discover(paths))
+    not_read = [item for item in found if isinstance(item, Outcome)]
+    with app.sessions.begin() as session:
+        files = [(display_name(p), p.resolve()) for p in found if isinstance(p, Path)]
+        job = submit_job(session, files, options, kind="batch")
+        job_id, file_ids = job.id, [f.id for f in job.files]
+    submit_files(make_engine(app.broker_url, app.database_url, time_limit), file_ids)
+    if not follow:
+        click.echo(job_id)
+        return
+    while True:
+        with app.sessions() as session:
+            progress = job_progress(session.get_one(IngestJob, job_id))
+        if progress["finished"]:
+            break
+        time.sleep(0.5)
+    entries: list[dict[str, Any]] = list(progress["files"])  # type: ignore[call-overload]
+    entries += [
+        {"name": o.file, "state": o.status, "reason": o.reason, "records": 0, "attempts": 0}
+        for o in not_read
+    ]
+    progress["files"] = entries
+    if as_json:
+        click.echo(json.dumps(progress, indent=2))
+    else:
+        for entry in entries:
+            reason = f": {entry['reason']}" if entry["reason"] else ""
+            click.echo(f"{entry['state']:16} {entry['name']} ({entry['records']} records){reason}")
+        click.echo(f"matched: {progress['matched']}")
+    sys.exit(1 if any(entry["state"] == "failed" for entry in entries) else 0)
+
+
+@main.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=lambda: os.cpu_count() or 1,
+    show_default="number of CPUs",
+    help="Documents read at once (worker processes).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=600.0,
+    show_default=True,
+    help="Seconds allowed to read one document.",
+)
+@pass_app
+@_store_errors
+def worker(app: AppContext, concurrency: int, time_limit: float) -> None:
+    """Read documents submitted to the task engine (--broker-url), on this machine."""
+    from ingest.engine import make_engine, run_worker
+
+    if not app.broker_url:
+        raise click.UsageError(
+            "a worker needs a task engine: give --broker-url or COUNCILREG_BROKER_URL"
+        )
+    app.sessions  # noqa: B018 - the store must open (and be up to date) before work arrives
+    run_worker(make_engine(app.broker_url, app.database_url, time_limit), concurrency)
 
 
 def _with_progress(run: Callable[..., BatchReport]) -> BatchReport:
@@ -548,6 +653,7 @@ def review(
         secret_key=os.environ.get("COUNCILREG_SECRET_KEY") or secret_key_in(data_dir()),
         upload_dir=upload_dir or data_dir() / "uploads",
         https_only=secure_cookies,
+        broker_url=app.broker_url,
     )
     # Bound here, before the server starts, so a port in use is one line and not a
     # "startup complete" followed by uvicorn's error.

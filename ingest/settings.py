@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 @dataclass
 class AppContext:
     given_database_url: str | None
+    broker_url: str | None = None
+    """The task engine's broker; None runs every job in this process."""
 
     @cached_property
     def database_url(self) -> str:

@@ -279,3 +279,51 @@ __all__ = [
     "SignIn",
     "User",
 ]
+
+
+class IngestJob(Base):
+    """A batch of files to ingest (an upload, or ``ingest --queue``), kept in the store so
+    its progress and history outlive the process that submitted it. `options` holds what
+    the person said about the files (council, committee, period, meeting date, OCR)."""
+
+    __tablename__ = "ingest_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # upload | batch
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    submitted_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, server_default=func.now(), index=True
+    )
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    """queued | running | matching | done"""
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    matched: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    files: Mapped[list[JobFile]] = relationship(
+        back_populates="job", order_by="JobFile.id", cascade="all, delete-orphan"
+    )
+
+
+class JobFile(Base):
+    """One file of a job, its state written as the work goes."""
+
+    __tablename__ = "job_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("ingest_jobs.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default="waiting")
+    """waiting | ingesting | new | updated | unchanged | failed"""
+    reason: Mapped[str | None] = mapped_column(Text)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    job: Mapped[IngestJob] = relationship(back_populates="files")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pdfplumber
 from pdfminer.pdfparser import PDFSyntaxError
-from pdfplumber.utils.exceptions import PdfminerException
+from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from parsers.fields.codes import looks_like_code
 from parsers.geometry import (
@@ -487,15 +487,22 @@ def iter_blocks(
         pdf = pdfplumber.open(path)
     except (PdfminerException, PDFSyntaxError) as error:
         raise ParseError(f"damaged PDF ({error})") from error
+    try:
+        # The layout reader loads the whole page tree at once; a page box that is not
+        # numbers (or missing) fails it there.
+        all_pages = pdf.pages
+    except (PdfminerException, MalformedPDFException, PDFSyntaxError, TypeError) as error:
+        pdf.stream.close()
+        raise ParseError(f"damaged PDF page tree ({error})") from error
     table_index = 0
     columns: list[float] | None = None
     previous = -2
     with pdf:
         for number in pages:
-            if number >= len(pdf.pages):
+            if number >= len(all_pages):
                 problems.append(Problem("damaged page; it cannot be read", page=number + 1))
                 continue
-            page = pdf.pages[number]
+            page = all_pages[number]
             try:
                 carried = columns if number == previous + 1 else None
                 blocks, columns = page_blocks(page, table_index, carried, read.get(number))

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -21,7 +23,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp
 
-from ingest.uploads import UploadJobs
+from ingest.engine import make_engine
+from ingest.jobs import run_job_here, unfinished_jobs
 from models import open_store
 from review import views
 from review.guard import FORM_LIMIT, RequestGuard
@@ -55,6 +58,8 @@ ROUTES = [
     Route("/export/occurrences.csv", views.export_occurrences),
     Route("/upload", views.upload, methods=["GET", "POST"]),
     Route("/upload.json", views.upload, methods=["GET", "POST"]),
+    Route("/uploads", views.upload_history),
+    Route("/uploads.json", views.upload_history),
     Route("/uploads/{job_id}.json", views.upload_status),
     Route("/uploads/{job_id}", views.upload_status),
     Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
@@ -92,9 +97,21 @@ def _plain(request: Request, status: int, message: str) -> Response:
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
-    """The store's connections close with the server."""
+    """Jobs a previous run of the server left unfinished are finished here, when no task
+    engine holds them; the store's connections close with the server."""
+    if app.state.engine is None:
+        with app.state.sessions() as session:
+            waiting = unfinished_jobs(session)
+        if waiting:
+            threading.Thread(target=_finish_jobs, args=(app.state, waiting), daemon=True).start()
     yield
     app.state.sessions.kw["bind"].dispose()
+
+
+def _finish_jobs(state: State, job_ids: list[str]) -> None:
+    settings: WebSettings = state.settings
+    for job_id in job_ids:
+        run_job_here(state.sessions, job_id, settings.batch, settings.matching)
 
 
 def create_app(settings: WebSettings) -> ASGIApp:
@@ -116,7 +133,11 @@ def create_app(settings: WebSettings) -> ASGIApp:
     app.state.settings = settings
     app.state.sessions = open_store(settings.database_url)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
-    app.state.jobs = UploadJobs()
+    app.state.engine = (
+        make_engine(settings.broker_url, settings.database_url, settings.batch.time_limit)
+        if settings.broker_url
+        else None
+    )
     app.state.throttle = SignInThrottle(settings.throttle)
     settings.upload_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     uploads = {"/upload", "/upload.json"}

@@ -22,6 +22,8 @@ class WebSettings:
     matching: MatchSettings = field(default_factory=MatchSettings)
     https_only: bool = False
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
+    broker_url: str | None = None
+    """The task engine uploads go to; None ingests them in this server."""
 
 
 def secret_key_in(folder: Path) -> str:

@@ -45,9 +45,11 @@ from corpus.review import (
     settle_flag,
     undo,
 )
+from ingest.engine import submit_files
+from ingest.jobs import job_history, job_progress, run_job_here, submit_job
 from ingest.unit import IngestOptions
-from ingest.uploads import UploadJob, UploadJobs, UploadRejected, run_upload, stage_upload
-from models import Document, Record, User
+from ingest.uploads import StagedUpload, UploadRejected, stage_upload
+from models import Document, IngestJob, Record, User
 from parsers import ParseError
 from parsers.periods import parse_period_label
 from parsers.render import render_region
@@ -634,7 +636,7 @@ async def upload(request: Request) -> Response:
         options = _upload_options(fields, settings)
         if not files:
             raise UploadRejected("choose one or more files, or a .zip of a committee pack")
-        job: UploadJob = await run_in_threadpool(
+        staged: StagedUpload = await run_in_threadpool(
             stage_upload,
             [(f.filename or "upload", f.file) for f in files],
             settings.upload_dir,
@@ -650,23 +652,50 @@ async def upload(request: Request) -> Response:
         )
     finally:
         await form.close()
-    jobs: UploadJobs = request.app.state.jobs
-    jobs.add(job)
-    task = BackgroundTask(
-        run_upload, job, _sessions(request), options, settings.batch, settings.matching
-    )
+    user: User = request.state.user
+
+    def submit() -> tuple[dict[str, object], list[int]]:
+        with _sessions(request).begin() as session:
+            job = submit_job(session, staged.accepted, options, "upload", user.id, staged.refused)
+            return job_progress(job), [f.id for f in job.files if f.state == "waiting"]
+
+    progress, waiting = await run_in_threadpool(submit)
+    job_id = str(progress["id"])
+    task = None
+    if request.app.state.engine is not None:
+        await run_in_threadpool(submit_files, request.app.state.engine, waiting)
+    else:
+        task = BackgroundTask(
+            run_job_here, _sessions(request), job_id, settings.batch, settings.matching
+        )
     if wants_json(request):
-        return JSONResponse(job.as_dict(), status_code=202, background=task)
-    return RedirectResponse(f"/uploads/{job.id}", status_code=303, background=task)
+        return JSONResponse(progress, status_code=202, background=task)
+    return RedirectResponse(f"/uploads/{job_id}", status_code=303, background=task)
 
 
 @requires("upload")
 async def upload_status(request: Request) -> Response:
-    jobs: UploadJobs = request.app.state.jobs
-    job = jobs.get(str(request.path_params["job_id"]))
-    if job is None:
-        raise HTTPException(404, "there is no such upload on this server")
-    return render(request, "upload_status.html", {"job": job}, job.as_dict())
+    def load() -> dict[str, object] | None:
+        with _sessions(request)() as session:
+            job = session.get(IngestJob, str(request.path_params["job_id"])[:32])
+            return job_progress(job) if job is not None else None
+
+    progress = await run_in_threadpool(load)
+    if progress is None:
+        raise HTTPException(404, "there is no such upload")
+    return render(request, "upload_status.html", {"job": progress}, progress)
+
+
+@requires("upload")
+async def upload_history(request: Request) -> Response:
+    """Past uploads and queued batches: who, when, which files, what came of them."""
+
+    def load() -> list[dict[str, object]]:
+        with _sessions(request)() as session:
+            return job_history(session)
+
+    jobs = await run_in_threadpool(load)
+    return render(request, "uploads.html", {"jobs": jobs}, {"jobs": jobs})
 
 
 USER_ACTIONS = ("add", "disable", "enable", "set-role", "reset-password")

@@ -122,6 +122,14 @@ def test_a_damaged_page_is_a_problem_and_the_other_pages_are_read(name: str) -> 
     assert any(p.describe().startswith(problem) for p in parsed.problems)
 
 
+@pytest.mark.parametrize(
+    "name", ["page-tree-keyword.pdf", "page-box-missing.pdf", "page-box-not-numbers.pdf"]
+)
+def test_a_page_tree_the_layout_reader_cannot_load_is_named(name: str) -> None:
+    with pytest.raises(ParseError, match="damaged PDF page tree"):
+        parse_file(FIXTURES / "fuzz" / name, ocr="never")
+
+
 def test_a_zip_that_fails_inside_a_part_is_a_damaged_container() -> None:
     with pytest.raises(ParseError, match="damaged zip container"):
         parse_file(FIXTURES / "fuzz" / "zip-offset-past-end.docx")

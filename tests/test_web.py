@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from corpus.register import run_matching
+from ingest.jobs import submit_job
 from ingest.unit import IngestOptions, ingest_document
 from models import Link, Record
 from review.app import ROUTES, create_app
@@ -79,6 +80,8 @@ PAGES = [
     "/export/occurrences.csv",
     "/upload",
     "/upload.json",
+    "/uploads",
+    "/uploads.json",
     "/uploads/x",
     "/uploads/x.json",
     "/users",
@@ -299,6 +302,35 @@ def test_zip_upload_is_checked_then_ingested_in_the_background(
     assert states["pack.zip/agenda/again.docx"] == ("already ingested", None)
     assert states["pack.zip/agenda/notes.txt"][0] == "failed"
     assert job["matched"]["auto"] > 0
+    history = app_client.get("/uploads.json").json()["jobs"]
+    assert [(j["id"], j["by"], j["finished"]) for j in history] == [(job["id"], "ada", True)]
+    assert "pack.zip/agenda/item-5.pdf" in app_client.get("/uploads").text
+
+
+def test_a_restarted_server_finishes_the_uploads_it_had_queued(
+    store: sessionmaker[Session], tmp_path: Path, corpus: Path
+) -> None:
+    """The job rows are the queue's truth: a server that stopped before reading a pack
+    reads it when it starts again, and its page and history answer as before."""
+    staged = tmp_path / "uploads" / "staged"
+    staged.mkdir(parents=True)
+    pdf = staged / "item-5.pdf"
+    pdf.write_bytes((corpus / "aldershire-cc-cabinet-2010-12-20.pdf").read_bytes())
+    with store.begin() as session:
+        job_id = submit_job(session, [("pack.zip/item-5.pdf", pdf)], IngestOptions(), "upload").id
+    url = store.kw["bind"].url.render_as_string(hide_password=False)
+    app = create_app(WebSettings(url, "s" * 40, tmp_path / "uploads"))
+    with TestClient(app, follow_redirects=False) as client:
+        sign_in(client, "ada")
+        for _ in range(120):
+            job = client.get(f"/uploads/{job_id}.json").json()
+            if job["finished"]:
+                break
+            time.sleep(0.5)
+        assert [(f["name"], f["state"], f["attempts"]) for f in job["files"]] == [
+            ("pack.zip/item-5.pdf", "new", 1)
+        ]
+        assert [j["id"] for j in client.get("/uploads.json").json()["jobs"]] == [job_id]
 
 
 def test_a_flagged_extraction_is_corrected_then_undone(
