@@ -204,7 +204,7 @@ def _submit(
 
     from ingest.batch import discover
     from ingest.engine import make_engine, submit_files
-    from ingest.jobs import job_progress, submit_job
+    from ingest.jobs import job_progress, submit_job, waiting_largest_first
     from ingest.unit import Outcome, display_name
     from models import IngestJob
 
@@ -217,7 +217,7 @@ def _submit(
     with app.sessions.begin() as session:
         files = [(display_name(p), p.resolve()) for p in found if isinstance(p, Path)]
         job = submit_job(session, files, options, kind="batch")
-        job_id, file_ids = job.id, [f.id for f in job.files]
+        job_id, file_ids = job.id, waiting_largest_first(job)
     submit_files(make_engine(app.broker_url, app.database_url, time_limit), file_ids)
     if not follow:
         click.echo(job_id)

@@ -86,6 +86,19 @@ def submit_job(
     return job
 
 
+def waiting_largest_first(job: IngestJob) -> list[int]:
+    """The job's waiting files, largest first: the long documents start at once and the
+    short ones fill in around them, so no worker is left with one long file at the end."""
+
+    def size(row: JobFile) -> int:
+        try:
+            return Path(row.path).stat().st_size
+        except OSError:
+            return 0
+
+    return [row.id for row in sorted(job.files, key=size, reverse=True) if row.state == "waiting"]
+
+
 def start_file(session: Session, file_id: int) -> tuple[Path, IngestOptions] | None:
     """Mark a file as being read (another attempt, if a worker died on it); None when the
     file is already finished, so a redelivered task does nothing twice."""

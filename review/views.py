@@ -46,7 +46,13 @@ from corpus.review import (
     undo,
 )
 from ingest.engine import submit_files
-from ingest.jobs import job_history, job_progress, run_job_here, submit_job
+from ingest.jobs import (
+    job_history,
+    job_progress,
+    run_job_here,
+    submit_job,
+    waiting_largest_first,
+)
 from ingest.unit import IngestOptions
 from ingest.uploads import StagedUpload, UploadRejected, stage_upload
 from models import Document, IngestJob, Record, User
@@ -657,7 +663,7 @@ async def upload(request: Request) -> Response:
     def submit() -> tuple[dict[str, object], list[int]]:
         with _sessions(request).begin() as session:
             job = submit_job(session, staged.accepted, options, "upload", user.id, staged.refused)
-            return job_progress(job), [f.id for f in job.files if f.state == "waiting"]
+            return job_progress(job), waiting_largest_first(job)
 
     progress, waiting = await run_in_threadpool(submit)
     job_id = str(progress["id"])
