@@ -66,7 +66,7 @@ def make_engine(broker_url: str, database_url: str, time_limit: float = 600.0) -
 
         sessions = _sessions(task.app.conf.councilreg_database_url)
         try:
-            job_id = ingest_job_file(sessions, file_id)
+            job_id = ingest_job_file(sessions, file_id, (SoftTimeLimitExceeded,))
         except SoftTimeLimitExceeded:
             job_id = fail_file(
                 sessions, file_id, f"parsing took longer than the {time_limit:g} s time limit"

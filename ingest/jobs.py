@@ -129,16 +129,20 @@ def finish_file(session: Session, file_id: int, outcome: Outcome) -> None:
         Path(row.path).unlink(missing_ok=True)  # nothing will show a page of it
 
 
-def ingest_job_file(sessions: sessionmaker[Session], file_id: int) -> str | None:
+def ingest_job_file(
+    sessions: sessionmaker[Session],
+    file_id: int,
+    interrupts: tuple[type[BaseException], ...] = (),
+) -> str | None:
     """The per-document unit for one job file, its row kept up to date; the job's id, or
-    None when there was nothing to do."""
+    None when there was nothing to do. `interrupts` pass through (see `parse_job`)."""
     with sessions.begin() as session:
         started = start_file(session, file_id)
         job_id = session.get(JobFile, file_id).job_id if started else None  # type: ignore[union-attr]
     if started is None:
         return None
     path, options = started
-    outcome = ingest_document(sessions, path, options)
+    outcome = ingest_document(sessions, path, options, interrupts)
     with sessions.begin() as session:
         finish_file(session, file_id, outcome)
     return job_id

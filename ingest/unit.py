@@ -225,10 +225,14 @@ def unexpected_error(error: BaseException) -> str:
 
 
 def parse_job(
-    path: Path, period: Period | None = None, ocr: OcrMode = "auto"
+    path: Path,
+    period: Period | None = None,
+    ocr: OcrMode = "auto",
+    interrupts: tuple[type[BaseException], ...] = (),
 ) -> tuple[ParsedDocument | None, str | None]:
     """Parse in a worker, with the caller's period hint and OCR choice; every failure
-    comes back as a reason instead of an exception."""
+    comes back as a reason instead of an exception, except the `interrupts` the runner
+    raises into the parse itself (a task engine's time limit)."""
     try:
         parsed = parse_file(path, period, ocr)
     except ParseError as error:
@@ -238,6 +242,8 @@ def parse_job(
     except MemoryError:
         return None, "ran out of memory while parsing; the file is too large or malformed"
     except Exception as error:
+        if isinstance(error, interrupts):
+            raise
         return None, unexpected_error(error)
     if parsed.failed:
         return None, "; ".join(p.describe() for p in parsed.problems if p.fatal)
@@ -245,7 +251,10 @@ def parse_job(
 
 
 def ingest_document(
-    sessions: sessionmaker[Session], path: Path, options: IngestOptions | None = None
+    sessions: sessionmaker[Session],
+    path: Path,
+    options: IngestOptions | None = None,
+    interrupts: tuple[type[BaseException], ...] = (),
 ) -> Outcome:
     """The whole unit in one call: what a distributed worker runs for one file."""
     options = options or IngestOptions()
@@ -260,7 +269,7 @@ def ingest_document(
     with sessions() as session:
         if is_current(already_stored(session, sha256)):
             return Outcome(name, "unchanged", sha256=sha256)
-    parsed, failure = parse_job(path, options.period, options.ocr)
+    parsed, failure = parse_job(path, options.period, options.ocr, interrupts)
     try:
         return store_parsed(sessions, path, sha256, size, parsed, failure, options)
     except IntegrityError:

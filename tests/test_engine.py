@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -10,16 +11,26 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
 
-from models import Document, JobFile, open_store
+from ingest.jobs import claim_matching, fail_file, lock_council, submit_job
+from ingest.unit import IngestOptions
+from models import Document, IngestJob, JobFile, open_store
+from review.app import create_app
+from review.auth import add_user
+from review.settings import WebSettings
 from tests.conftest import FIXTURES, SAMPLES
 from tests.test_ingest import write_long_pdf
+from tests.test_web import sign_in
 
 BROKER_URL = os.environ.get("COUNCILREG_TEST_BROKER_URL", "redis://127.0.0.1:6379/11")
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -46,35 +57,38 @@ def councilreg(*args: str) -> list[str]:
     return [sys.executable, "-m", "ingest.cli", *args]
 
 
+@contextmanager
+def running_worker(
+    database_url: str, broker_url: str, log_path: Path, *options: str
+) -> Iterator[subprocess.Popen[str]]:
+    """`councilreg worker` as its own process (and process group), ready for work."""
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            councilreg(
+                "--database-url", database_url, "--broker-url", broker_url, "worker", *options
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "ready." not in log_path.read_text():
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "the worker did not start"
+                time.sleep(0.2)
+            yield process
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(30)
+
+
 @pytest.fixture
 def worker(postgres_url: str, broker_url: str, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        councilreg(
-            "--database-url",
-            postgres_url,
-            "--broker-url",
-            broker_url,
-            "worker",
-            "--concurrency",
-            "2",
-            "--time-limit",
-            "120",
-        ),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while "ready." not in (tmp_path / "worker.log").read_text():
-        assert process.poll() is None, (tmp_path / "worker.log").read_text()
-        assert time.monotonic() < deadline, "the worker did not start"
-        time.sleep(0.2)
-    yield process
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(30)
-    log.close()
+    options = ("--concurrency", "2", "--time-limit", "120")
+    with running_worker(postgres_url, broker_url, tmp_path / "worker.log", *options) as process:
+        yield process
 
 
 def submit(database_url: str, broker_url: str, *args: str) -> tuple[int, dict]:
@@ -197,3 +211,109 @@ def busiest_child(parent: int) -> int:
             usage[int(entry.name)] = int(fields[11]) + int(fields[12])
     assert usage, "the worker has no pool processes"
     return max(usage, key=usage.__getitem__)
+
+
+def wait_for_job(sessions: sessionmaker[Session], job_id: str, seconds: float = 240) -> IngestJob:
+    deadline = time.monotonic() + seconds
+    while True:
+        with sessions() as session:
+            job = session.get_one(IngestJob, job_id)
+            if job.state == "done":
+                session.expunge_all()
+                return job
+        assert time.monotonic() < deadline, "the job never finished"
+        time.sleep(0.3)
+
+
+def test_a_document_over_the_workers_time_limit_fails_once_with_the_reason(
+    postgres_url: str, broker_url: str, tmp_path: Path
+) -> None:
+    long_pdf = tmp_path / "long.pdf"
+    write_long_pdf(long_pdf, 1500)
+    options = ("--concurrency", "1", "--time-limit", "5")
+    sessions = open_store(postgres_url)
+    try:
+        with running_worker(postgres_url, broker_url, tmp_path / "worker.log", *options):
+            code, job = submit(
+                postgres_url,
+                broker_url,
+                str(long_pdf),
+                str(SAMPLES / "sp-2021-22-finance-property-ab.docx"),
+            )
+        assert code == 1
+        states = {
+            Path(f["name"]).name: (f["state"], f["reason"], f["attempts"]) for f in job["files"]
+        }
+        assert states["long.pdf"] == ("failed", "parsing took longer than the 5 s time limit", 1)
+        assert states["sp-2021-22-finance-property-ab.docx"][0] == "new"
+    finally:
+        sessions.kw["bind"].dispose()
+
+
+def test_an_upload_goes_to_the_workers_and_outlives_a_server_restart(
+    postgres_url: str, broker_url: str, worker: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    """The upload page of a server with a broker only submits; the worker reads the pack;
+    a server started afresh (as after a restart) answers for the same job and lists it."""
+    sessions = open_store(postgres_url)
+    with sessions.begin() as session:
+        add_user(session, "ada", "correct horse battery", "admin")
+    settings = WebSettings(postgres_url, "s" * 40, tmp_path / "uploads", broker_url=broker_url)
+    pack = io.BytesIO()
+    with zipfile.ZipFile(pack, "w") as archive:
+        for sample in sorted(SAMPLES.glob("wyvern-vale-*.pdf")):
+            archive.write(sample, f"pack/{sample.name}")
+        archive.writestr("pack/notes.txt", "minutes to follow")
+    try:
+        with TestClient(create_app(settings), follow_redirects=False) as client:
+            token = sign_in(client, "ada")
+            response = client.post(
+                "/upload.json",
+                data={"csrftoken": token},
+                files={"files": ("pack.zip", pack.getvalue(), "application/zip")},
+            )
+            assert response.status_code == 202, response.text
+            job_id = response.json()["id"]
+        wait_for_job(sessions, job_id)
+        with TestClient(create_app(settings), follow_redirects=False) as client:
+            sign_in(client, "ada")
+            job = client.get(f"/uploads/{job_id}.json").json()
+            history = client.get("/uploads.json").json()["jobs"]
+        assert job["finished"] and job["matched"]["auto"] > 0
+        assert sorted((f["name"], f["state"]) for f in job["files"]) == [
+            ("pack.zip/pack/notes.txt", "failed"),
+            ("pack.zip/pack/wyvern-vale-service-plans-2015-16.pdf", "new"),
+            ("pack.zip/pack/wyvern-vale-service-plans-2016-17.pdf", "new"),
+            ("pack.zip/pack/wyvern-vale-service-plans-2017-18.pdf", "new"),
+        ]
+        assert [(j["id"], j["by"]) for j in history] == [(job_id, "ada")]
+    finally:
+        sessions.kw["bind"].dispose()
+
+
+def test_one_caller_matches_a_finished_job_and_one_council_is_matched_at_a_time(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    sessions = open_store(postgres_url)
+    try:
+        with sessions.begin() as session:
+            job_id = submit_job(session, [("a.pdf", tmp_path / "a.pdf")], IngestOptions()).id
+        assert not claim_matching(sessions, job_id), "a file is still waiting"
+        fail_file(sessions, session_file_id(sessions, job_id), "gone")
+        assert [claim_matching(sessions, job_id) for _ in range(3)] == [True, False, False]
+
+        with sessions() as first, sessions() as second:
+            lock_council(first, "Wyvern Vale")
+            taken = second.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext('Wyvern Vale'))"))
+            other = second.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext('Ashcombe'))"))
+            assert (taken, other) == (False, True)
+            first.commit()
+            again = second.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext('Wyvern Vale'))"))
+            assert again is True
+    finally:
+        sessions.kw["bind"].dispose()
+
+
+def session_file_id(sessions: sessionmaker[Session], job_id: str) -> int:
+    with sessions() as session:
+        return session.scalars(select(JobFile.id).where(JobFile.job_id == job_id)).one()
