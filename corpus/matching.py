@@ -37,16 +37,22 @@ DEFAULT_SETTINGS = MatchSettings()
 
 @dataclass
 class Item:
-    """A canonical item as matching sees it: its members and the periods they fill."""
+    """A canonical item as matching sees it: its members and the periods they fill.
+
+    Placed records (new, auto, confirmed) are `members`. A record waiting for review
+    against the item is `tentative`: it holds its period, and a later record may reach
+    the item through it only as a suggestion for review, never automatically — if the
+    machine's guess was wrong, a successor must not follow it in unseen."""
 
     key: int
     kind: str
     members: list[Occurrence] = field(default_factory=list)
     forbidden: set[int] = field(default_factory=set)
+    tentative: list[Occurrence] = field(default_factory=list)
 
     @property
     def periods(self) -> set[int]:
-        return {member.period for member in self.members}
+        return {member.period for member in (*self.members, *self.tentative)}
 
     def add(self, occurrence: Occurrence) -> None:
         self.members.append(occurrence)
@@ -121,14 +127,17 @@ def _place_group(
     items = [
         item for item in register.items.values() if item.kind == kind and period not in item.periods
     ]
-    weights = link_candidates(group, items, settings, comparisons)
-    chosen = _assign(weights, group, items, settings)
+    weights, tentative = link_candidates(group, items, settings, comparisons)
+    chosen = _assign(weights, tentative, group, items, settings)
     placements = []
     for row, occurrence in enumerate(group):
         if row in chosen:
             column, assessment, state, rival = chosen[row]
             item = items[column]
-            item.add(occurrence)
+            if state == "auto":
+                item.add(occurrence)
+            else:
+                item.tentative.append(occurrence)
             placements.append(Placement(occurrence, state, item.key, assessment, rival))
         else:
             item = register.new_item(occurrence)
@@ -141,18 +150,24 @@ def link_candidates(
     items: list[Item],
     settings: MatchSettings,
     comparisons: Sequence[Comparison] = COMPARISONS,
-) -> dict[tuple[int, int], Assessment]:
-    """Assessments for the (occurrence, item) pairs that blocking lets through.
+) -> tuple[dict[tuple[int, int], Assessment], set[tuple[int, int]]]:
+    """Assessments for the (occurrence, item) pairs that blocking lets through, and the
+    pairs whose best route is a tentative member (those may only be suggested).
 
     Blocking keeps a pair when titles are at least ``title_floor`` alike (one rapidfuzz
     ``cdist`` for the whole group against every member), or codes or cited indicators
     agree. An item is judged by its best-scoring member.
     """
-    members = [(column, member) for column, item in enumerate(items) for member in item.members]
+    members = [
+        (column, member, unsure)
+        for column, item in enumerate(items)
+        for unsure, kept in ((False, item.members), (True, item.tentative))
+        for member in kept
+    ]
     if not group or not members:
-        return {}
+        return {}, set()
     left = [occurrence.title_norm for occurrence in group]
-    right = [member.title_norm for _, member in members]
+    right = [member.title_norm for _, member, _ in members]
     similarity = (
         process.cdist(
             left, right, scorer=fuzz.ratio, dtype=np.uint8, workers=settings.workers
@@ -163,12 +178,13 @@ def link_candidates(
     ) / 200.0
     by_code: dict[str, list[int]] = defaultdict(list)
     by_indicator: dict[str, list[int]] = defaultdict(list)
-    for index, (_, member) in enumerate(members):
+    for index, (_, member, _) in enumerate(members):
         if member.code_stem:
             by_code[member.code_stem].append(index)
         for indicator in member.indicators:
             by_indicator[indicator].append(index)
     assessments: dict[tuple[int, int], Assessment] = {}
+    tentative: set[tuple[int, int]] = set()
     for row, occurrence in enumerate(group):
         candidates = set(np.flatnonzero(similarity[row] >= settings.title_floor).tolist())
         if occurrence.code_stem:
@@ -176,7 +192,7 @@ def link_candidates(
         for indicator in occurrence.indicators:
             candidates.update(by_indicator.get(indicator, ()))
         for index in candidates:
-            column, member = members[index]
+            column, member, unsure = members[index]
             if occurrence.key in items[column].forbidden:
                 continue
             title = max(
@@ -187,7 +203,11 @@ def link_candidates(
             best = assessments.get((row, column))
             if best is None or found.weight > best.weight:
                 assessments[(row, column)] = found
-    return assessments
+                if unsure:
+                    tentative.add((row, column))
+                else:
+                    tentative.discard((row, column))
+    return assessments, tentative
 
 
 def _logit(probability: float) -> float:
@@ -196,6 +216,7 @@ def _logit(probability: float) -> float:
 
 def _assign(
     assessments: dict[tuple[int, int], Assessment],
+    tentative: set[tuple[int, int]],
     group: list[Occurrence],
     items: list[Item],
     settings: MatchSettings,
@@ -224,7 +245,11 @@ def _assign(
             _second(runner_up_for_row[row], assessment.weight),
             _second(runner_up_for_column[column], assessment.weight),
         )
-        sure = assessment.weight >= auto and assessment.weight - rival >= settings.margin
+        sure = (
+            assessment.weight >= auto
+            and assessment.weight - rival >= settings.margin
+            and (row, column) not in tentative
+        )
         state: PlacementState = "auto" if sure else "pending"
         chosen[row] = (column, assessment, state, rival if math.isfinite(rival) else None)
     return chosen

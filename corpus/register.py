@@ -136,11 +136,16 @@ def load_register(
         register.items[item.id] = Item(item.id, item.kind)
     members: dict[int, list[int]] = defaultdict(list)
     for record, document, link in linked:
-        item_id = link.canonical_item_id if link.state in MEMBER_STATES else link.suggested_item_id
+        placed = link.state in MEMBER_STATES
+        item_id = link.canonical_item_id if placed else link.suggested_item_id
         if item_id is None or item_id not in register.items:
             continue
-        members[item_id].append(record.id)
         occurrence = occurrence_of(record, document)
+        if not placed:
+            if occurrence is not None:
+                register.items[item_id].tentative.append(occurrence)
+            continue
+        members[item_id].append(record.id)
         if occurrence is not None:
             register.items[item_id].add(occurrence)
     judgements = Judgements.load(

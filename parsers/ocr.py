@@ -133,7 +133,31 @@ def read_page(path: Path, index: int, settings: OcrSettings = OCR) -> OcrPage:
     text_image = without_rules(flatten_background(gray), horizontal | vertical)
     words = tesseract_words(text_image, scale, settings)
     words += second_look(text_image, ink & ~(horizontal | vertical), words, scale, settings)
-    return OcrPage(words=words, edges=edges, skew=skew)
+    return OcrPage(words=distinct_words(words), edges=edges, skew=skew)
+
+
+def distinct_words(words: list[Word]) -> list[Word]:
+    """One word per place: Tesseract sometimes reads one word twice, from two overlapping
+    layout blocks, and a doubled header word shifts every column the header defines. Of
+    words that mostly cover each other, the surer one stays."""
+    kept: list[Word] = []
+    for word in sorted(words, key=lambda w: -float(w.get("conf", 0))):
+        if not any(_overlap(word, other) > 0.5 for other in kept):
+            kept.append(word)
+    return sorted(kept, key=lambda w: (w["top"], w["x0"]))
+
+
+def _overlap(a: Word, b: Word) -> float:
+    """Intersection over the smaller box."""
+    width = min(a["x1"], b["x1"]) - max(a["x0"], b["x0"])
+    height = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+    if width <= 0 or height <= 0:
+        return 0.0
+    smaller = min(
+        (a["x1"] - a["x0"]) * (a["bottom"] - a["top"]),
+        (b["x1"] - b["x0"]) * (b["bottom"] - b["top"]),
+    )
+    return width * height / smaller if smaller > 0 else 0.0
 
 
 def render_gray(path: Path, index: int, dpi: int) -> np.ndarray:

@@ -165,6 +165,23 @@ def test_an_item_appears_once_a_year_and_may_skip_a_year() -> None:
     assert placements[4].item == placements[1].item
 
 
+def test_a_record_pending_against_the_wrong_item_is_no_route_for_an_automatic_link() -> None:
+    """Year 2's sibling is only suggested for year 1's item; year 3 repeats year 2 word for
+    word. Had the suggestion counted as a member, year 3 would join automatically through
+    it and the wrong merge would go unseen; it must wait for review like year 2."""
+    audit = _occurrence(1, 2010, "Review of Shared Audit Service.", "KA.87")
+    fraud = [
+        _occurrence(key, year, "Review of Shared Anti-Fraud Service.", "KA.87")
+        for key, year in ((2, 2011), (3, 2012))
+    ]
+    placements = match([audit, *fraud], Register())
+    assert [(p.occurrence.key, p.state, p.item) for p in placements] == [
+        (1, "new", 1),
+        (2, "pending", 1),
+        (3, "pending", 1),
+    ]
+
+
 def test_a_forbidden_record_never_joins_the_item() -> None:
     register = Register()
     match([_occurrence(1, 2016, "Review CCTV", "KA.30")], register)

@@ -27,3 +27,22 @@ def test_codes_read_with_the_letter_o_take_the_documents_own_prefixes() -> None:
 def test_specks_are_doubtful_scraps_and_stray_marks_not_short_words() -> None:
     assert is_speck("ae", 54.0) and is_speck("PG", 30.0) and is_speck("|", 96.0)
     assert not is_speck("to", 93.0) and not is_speck("KA.1", 45.0) and not is_speck("—", 85.0)
+
+
+def test_a_word_read_twice_in_one_place_is_kept_once() -> None:
+    """Tesseract can read one header word from two overlapping layout blocks; doubled, it
+    shifts the columns the header defines (a real scan lost a page of rows to it)."""
+    from parsers.ocr import distinct_words
+
+    twice = [
+        {"text": "Measure", "x0": 48.0, "x1": 76.6, "top": 44.1, "bottom": 51.4, "conf": 96.4},
+        {"text": "Name", "x0": 80.0, "x1": 100.0, "top": 44.0, "bottom": 51.5, "conf": 95.0},
+        {"text": "Measure", "x0": 48.0, "x1": 78.0, "top": 43.9, "bottom": 51.6, "conf": 96.5},
+        {"text": "Measure", "x0": 498.2, "x1": 528.5, "top": 52.2, "bottom": 59.9, "conf": 96.7},
+    ]
+    kept = distinct_words(twice)
+    assert [(w["text"], w["x1"]) for w in kept] == [
+        ("Measure", 78.0),
+        ("Name", 100.0),
+        ("Measure", 528.5),
+    ]
