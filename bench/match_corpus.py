@@ -41,7 +41,7 @@ def load_series(corpus: Path) -> dict[str, list[tuple[str, dict]]]:
 
 def _occurrences(documents: list[tuple[str, dict]]) -> list[tuple[Occurrence, str, dict]]:
     out: list[tuple[Occurrence, str, dict]] = []
-    for file, gold in documents:
+    for number, (file, gold) in enumerate(documents):
         first_year = int(gold["period"]["start"][:4])
         for record in gold["records"]:
             occurrence = Occurrence.build(
@@ -52,6 +52,7 @@ def _occurrences(documents: list[tuple[str, dict]]) -> list[tuple[Occurrence, st
                 code=record["code"],
                 indicators=record.get("indicators", []),
                 officers=record.get("officers", []),
+                document=number,
             )
             out.append((occurrence, file, record))
     return out

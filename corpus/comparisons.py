@@ -183,7 +183,8 @@ COMPARISONS: tuple[Comparison, ...] = (
         (
             Level(3.0, -2.0, "three or more years apart"),
             Level(2.0, -1.0, "a year missing"),
-            Level(0.0, 0.0, "consecutive years"),
+            Level(1.0, 0.0, "consecutive years"),
+            Level(0.0, 0.0, "the same year (a later report or a version)"),
         ),
     ),
 )

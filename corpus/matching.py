@@ -50,10 +50,6 @@ class Item:
     forbidden: set[int] = field(default_factory=set)
     tentative: list[Occurrence] = field(default_factory=list)
 
-    @property
-    def periods(self) -> set[int]:
-        return {member.period for member in (*self.members, *self.tentative)}
-
     def add(self, occurrence: Occurrence) -> None:
         self.members.append(occurrence)
 
@@ -98,15 +94,74 @@ def match(
     settings: MatchSettings = DEFAULT_SETTINGS,
     comparisons: Sequence[Comparison] = COMPARISONS,
 ) -> list[Placement]:
-    """Place unlinked occurrences period by period, oldest first, growing the register."""
-    by_period: dict[int, list[Occurrence]] = defaultdict(list)
+    """Place unlinked occurrences document by document, oldest first, growing the register.
+
+    An item holds at most one record of a document. Within one period it may hold a
+    record of each report that continues an earlier one of that period — the next
+    quarter's report, a revised version — but never two records of unrelated documents
+    of one year (two directorates' plans, say)."""
+    by_document: dict[tuple[int, int, int, tuple[int, int | None]], list[Occurrence]] = defaultdict(
+        list
+    )
     for occurrence in occurrences:
-        by_period[occurrence.period].append(occurrence)
+        order = -1 if occurrence.document is None else occurrence.document
+        by_document[(occurrence.period, occurrence.point, order, occurrence.source)].append(
+            occurrence
+        )
+    seen = _placed_by_document(register)
     placements: list[Placement] = []
-    for period in sorted(by_period):
-        for kind, group in _by_kind(by_period[period]):
-            placements.extend(_place_group(group, kind, period, register, settings, comparisons))
+    for (period, _, _, source), document in sorted(by_document.items()):
+        earlier = {other: held for other, held in seen.items() if other[0] == period}
+        continued = continued_documents(document, earlier, settings)
+        for kind, group in _by_kind(document):
+            placements.extend(
+                _place_group(group, kind, source, continued, register, settings, comparisons)
+            )
+        seen[source] = document
     return placements
+
+
+def _placed_by_document(register: Register) -> dict[tuple[int, int | None], list[Occurrence]]:
+    placed: dict[tuple[int, int | None], list[Occurrence]] = defaultdict(list)
+    for item in register.items.values():
+        for occurrence in (*item.members, *item.tentative):
+            placed[occurrence.source].append(occurrence)
+    return placed
+
+
+CONTINUES_SHARE = 0.5
+"""A report continues an earlier one of its period when at least this share of its rows
+repeat that report's rows nearly word for word (or by code with a similar title)."""
+
+
+def continued_documents(
+    document: list[Occurrence],
+    earlier: dict[tuple[int, int | None], list[Occurrence]],
+    settings: MatchSettings,
+) -> set[tuple[int, int | None]]:
+    """The earlier documents of the period that this one continues: the same table at a
+    later reporting point or in a revised version, told by how many of its rows it
+    repeats. Plans of different services in one year share few rows and stay apart."""
+    continued = set()
+    titles = [occurrence.title_norm for occurrence in document]
+    for source, rows in earlier.items():
+        if not rows or not titles:
+            continue
+        similarity = process.cdist(
+            titles,
+            [row.title_norm for row in rows],
+            scorer=fuzz.ratio,
+            dtype=np.uint8,
+            workers=settings.workers,
+        ).max(axis=1)
+        codes = {row.code_key for row in rows if row.code_key and not row.sequence_code}
+        repeated = sum(
+            bool(best >= 90) or (occurrence.code_key in codes and bool(best >= 70))
+            for best, occurrence in zip(similarity.tolist(), document, strict=True)
+        )
+        if repeated >= CONTINUES_SHARE * len(document):
+            continued.add(source)
+    return continued
 
 
 def _by_kind(occurrences: list[Occurrence]) -> Iterator[tuple[str, list[Occurrence]]]:
@@ -116,16 +171,30 @@ def _by_kind(occurrences: list[Occurrence]) -> Iterator[tuple[str, list[Occurren
     yield from sorted(kinds.items())
 
 
+def may_hold(
+    item: Item, source: tuple[int, int | None], continued: set[tuple[int, int | None]]
+) -> bool:
+    """Whether the item may take a record of this document: it holds none of the document's
+    records, and any it holds from the same period come from reports this one continues."""
+    return all(
+        held.source != source and (held.period != source[0] or held.source in continued)
+        for held in (*item.members, *item.tentative)
+    )
+
+
 def _place_group(
     group: list[Occurrence],
     kind: str,
-    period: int,
+    source: tuple[int, int | None],
+    continued: set[tuple[int, int | None]],
     register: Register,
     settings: MatchSettings,
     comparisons: Sequence[Comparison],
 ) -> list[Placement]:
     items = [
-        item for item in register.items.values() if item.kind == kind and period not in item.periods
+        item
+        for item in register.items.values()
+        if item.kind == kind and may_hold(item, source, continued)
     ]
     weights, tentative = link_candidates(group, items, settings, comparisons)
     chosen = _assign(weights, tentative, group, items, settings)

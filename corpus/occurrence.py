@@ -17,7 +17,10 @@ from parsers.fields.codes import code_key
 
 @dataclass(frozen=True)
 class Occurrence:
-    """``period`` is an ordinal (the financial year's first calendar year); one per document's year."""
+    """``period`` is an ordinal (the financial year's first calendar year). ``document``
+    says which document of the period the record came from (None: the period's only
+    one) and ``point`` orders the documents of one period (a quarter's meeting date, a
+    later version): several reports of one year follow each other like years do."""
 
     key: int
     period: int
@@ -31,6 +34,13 @@ class Occurrence:
     indicators: frozenset[str]
     officers: frozenset[str]
     section: str
+    document: int | None = None
+    point: int = 0
+
+    @property
+    def source(self) -> tuple[int, int | None]:
+        """The document, as matching tells documents apart."""
+        return (self.period, self.document)
 
     @classmethod
     def build(
@@ -43,6 +53,8 @@ class Occurrence:
         indicators: Iterable[str] = (),
         officers: Iterable[str] = (),
         section: Iterable[str] = (),
+        document: int | None = None,
+        point: int = 0,
     ) -> Occurrence:
         own = code_key(code)
         return cls(
@@ -58,4 +70,6 @@ class Occurrence:
             indicators=frozenset(code_key(i) or i for i in indicators) - {own},
             officers=frozenset(normalise_officer(o) for o in officers if o.strip()),
             section=normalise_text(" ".join(section)),
+            document=document,
+            point=point,
         )

@@ -60,6 +60,8 @@ def occurrence_of(record: Record, document: Document) -> Occurrence | None:
         indicators=record.indicator_keys,
         officers=[officer["text"] for officer in record.officers],
         section=record.section,
+        document=document.id,
+        point=document.meeting_date.toordinal() if document.meeting_date else 0,
     )
 
 

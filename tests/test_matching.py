@@ -182,6 +182,56 @@ def test_a_record_pending_against_the_wrong_item_is_no_route_for_an_automatic_li
     ]
 
 
+KPIS = [
+    ("NI 155", "Number of affordable homes delivered (gross)"),
+    ("NI 157a", "Processing of planning applications: major applications"),
+    ("NI 191", "Residual household waste per household"),
+    ("NI 192", "Percentage of household waste sent for reuse, recycling and composting"),
+    ("BV 12", "Working days lost due to sickness absence"),
+    ("LPI 3", "Average time to process new housing benefit claims"),
+]
+
+
+def test_quarterly_reports_of_a_year_and_the_next_years_first_follow_one_item_per_kpi() -> None:
+    """Q1 to Q4 of 2023/24 (four documents of one period, in meeting order) and Q1 of
+    2024/25: each indicator is one item with five occurrences, linked without review."""
+    reports = [(2023, point, document) for document, point in enumerate((1, 2, 3, 4), start=1)]
+    reports.append((2024, 1, 5))
+    occurrences = [
+        _occurrence(
+            len(reports) * index + document, period, title, code, document=document, point=point
+        )
+        for period, point, document in reports
+        for index, (code, title) in enumerate(KPIS)
+    ]
+    placements = match(occurrences, Register())
+    items: dict[int, list[tuple[int, str]]] = {}
+    for placement in placements:
+        items.setdefault(placement.item, []).append(
+            (placement.occurrence.document, placement.state)
+        )
+    assert len(items) == len(KPIS)
+    for history in items.values():
+        assert history == [(1, "new"), (2, "auto"), (3, "auto"), (4, "auto"), (5, "auto")]
+
+
+def test_plans_of_different_services_in_one_year_never_join_each_other() -> None:
+    """Two documents of one year that share one row are two services' plans, not versions
+    of one: nothing of the second joins an item of the first, not even the shared row."""
+    first = [
+        _occurrence(index, 2023, title, code, document=1)
+        for index, (code, title) in enumerate(KPIS[:4], start=1)
+    ]
+    second = [
+        _occurrence(10, 2023, KPIS[0][1], KPIS[0][0], document=2),
+        _occurrence(11, 2023, "Customer satisfaction with the contact centre", "CS 1", document=2),
+        _occurrence(12, 2023, "Calls answered within 20 seconds", "CS 2", document=2),
+        _occurrence(13, 2023, "Complaints answered within ten working days", "CS 3", document=2),
+    ]
+    placements = match([*first, *second], Register())
+    assert {p.state for p in placements} == {"new"}
+
+
 def test_a_forbidden_record_never_joins_the_item() -> None:
     register = Register()
     match([_occurrence(1, 2016, "Review CCTV", "KA.30")], register)
