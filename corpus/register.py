@@ -65,6 +65,23 @@ def occurrence_of(record: Record, document: Document) -> Occurrence | None:
     )
 
 
+def reports_continue(session: Session, one: Document, other: Document) -> bool:
+    """Whether two documents of one period are reports of one table (a later quarter, a
+    revised version), by the rule matching uses (`corpus.matching.continued_documents`):
+    then an item may hold a record of each."""
+    from corpus.matching import continued_documents
+
+    def occurrences(document: Document) -> list[Occurrence]:
+        records = session.scalars(select(Record).where(Record.document_id == document.id))
+        return [o for o in (occurrence_of(r, document) for r in records) if o is not None]
+
+    first, second = occurrences(one), occurrences(other)
+    return bool(
+        continued_documents(first, {(0, other.id): second}, DEFAULT_SETTINGS)
+        or continued_documents(second, {(0, one.id): first}, DEFAULT_SETTINGS)
+    )
+
+
 def match_council(session: Session, council: str | None, settings: MatchSettings) -> MatchSummary:
     _lock_council(session, council)
     run = MatchingRun(council=council, settings=settings.as_dict(), counts={})

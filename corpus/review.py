@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from corpus.judgements import Judgements
-from corpus.register import members_by_item
+from corpus.register import members_by_item, reports_continue
 from models import AuditEvent, CanonicalItem, Decision, Document, Link, Record, User
 from parsers.fields.codes import code_key
 
@@ -227,7 +227,8 @@ def apply_decision(
 
 
 def _join(session: Session, link: Link, record: Record, item_id: int) -> None:
-    """Link ``record`` into ``item_id``, unless a decision or the one-per-year rule forbids it."""
+    """Link ``record`` into ``item_id``, unless a decision or the rule matching keeps forbids
+    it (one record per document; two of one year only from reports that follow each other)."""
     item = session.get(CanonicalItem, item_id)
     if item is None:
         raise ReviewError(f"there is no item {item_id}")
@@ -243,10 +244,20 @@ def _join(session: Session, link: Link, record: Record, item_id: int) -> None:
     period = document.period_label
     for member in members:
         member_document = session.get_one(Document, member.document_id)
-        if period is not None and member_document.period_label == period:
+        if member_document.id == document.id:
+            raise ReviewError(
+                f"item {item_id} already has a record of {document.shown_name}; "
+                "an item appears once in a document"
+            )
+        if (
+            period is not None
+            and member_document.period_label == period
+            and not reports_continue(session, document, member_document)
+        ):
             raise ReviewError(
                 f"item {item_id} already has a record for {period} "
-                f"({member_document.shown_name}); an item appears once a year"
+                f"({member_document.shown_name}), a document this one does not continue; "
+                "an item appears once a year unless the reports of that year follow each other"
             )
     member_ids = [member.id for member in members]
     judgements = Judgements.load(session, [record.id, *member_ids])

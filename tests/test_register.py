@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from corpus.export import OCCURRENCE_COLUMNS, REGISTER_COLUMNS, safe_cell
 from corpus.matching import MatchSettings
-from corpus.register import load_register, run_matching
+from corpus.register import load_register, reports_continue, run_matching
 from corpus.review import ReviewError, apply_decision, last_decision, pending_reviews, undo
 from ingest.cli import main
 from ingest.unit import IngestOptions, ingest_document
 from models import CanonicalItem, Decision, Document, Link, Record, User
+from parsers.periods import parse_period_label
+from tests.conftest import SHARED
 
 SERIES = (
     "aldershire-annual-plan-monitoring-q2-2008-09.docx",
@@ -156,7 +158,7 @@ def test_a_different_judgement_is_respected_by_later_runs(matched: sessionmaker[
             apply_decision(session, link.id, "move", reviewer, target_item_id=review.item.id)
 
 
-def test_an_item_takes_one_record_a_year(matched: sessionmaker[Session]) -> None:
+def test_an_item_takes_one_record_a_document(matched: sessionmaker[Session]) -> None:
     with matched() as session:
         reviewer = _user(session, "ann")
         [review] = pending_reviews(session, reviewer)
@@ -171,9 +173,68 @@ def test_an_item_takes_one_record_a_year(matched: sessionmaker[Session]) -> None
             )
         ).first()
         with pytest.raises(
-            ReviewError, match=f"already has a record for {record_document.period_label}"
+            ReviewError,
+            match=f"already has a record of {record_document.shown_name}; an item appears once",
         ):
             apply_decision(session, review.link_id, "move", reviewer, target_item_id=same_year_item)
+
+
+def _ingest_as_one_year(sessions: sessionmaker[Session], paths: list[Path]) -> list[int]:
+    options = IngestOptions(council="One Council", period=parse_period_label("2023/24"))
+    outcomes = [ingest_document(sessions, path, options) for path in paths]
+    assert all(o.status == "new" and o.records for o in outcomes), outcomes
+    with sessions() as session:
+        run_matching(session)
+    return [o.document_id for o in outcomes if o.document_id is not None]
+
+
+def _documents_per_item(sessions: sessionmaker[Session]) -> list[list[int]]:
+    with sessions() as session:
+        rows = session.execute(
+            select(Link.canonical_item_id, Record.document_id)
+            .join(Record, Link.record_id == Record.id)
+            .where(Link.canonical_item_id.is_not(None))
+        ).all()
+    items: dict[int, list[int]] = {}
+    for item, document in rows:
+        items.setdefault(item, []).append(document)
+    return sorted(sorted(documents) for documents in items.values())
+
+
+def test_two_versions_of_one_report_in_one_year_link_one_to_one(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A tracker published as PDF and later as Word, the same reporting point: every row
+    of the second joins its row of the first, and review allows what matching did."""
+    real = SHARED / "real"
+    pdf, word = _ingest_as_one_year(
+        sessions,
+        [
+            real / "weca-cesap-action-tracker-2024-03.pdf",
+            real / "weca-cesap-action-tracker-2024-03-word.docx",
+        ],
+    )
+    assert _documents_per_item(sessions) == [[pdf, word]] * 111
+    with sessions() as session:
+        documents = session.get_one(Document, pdf), session.get_one(Document, word)
+        assert reports_continue(session, *documents)
+
+
+def test_plans_of_two_services_in_one_year_never_share_an_item(
+    sessions: sessionmaker[Session], corpus: Path
+) -> None:
+    first, second = _ingest_as_one_year(
+        sessions,
+        [
+            corpus / "scdc-community-customer-services-improvement-plan-2010-13.pdf",
+            corpus / "scdc-community-customer-services-operational-plan-2010-13.docx",
+        ],
+    )
+    assert all(len(documents) == 1 for documents in _documents_per_item(sessions))
+    with sessions() as session:
+        assert not reports_continue(
+            session, session.get_one(Document, first), session.get_one(Document, second)
+        )
 
 
 def test_decisions_survive_a_new_parser_version(
