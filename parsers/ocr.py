@@ -17,6 +17,8 @@ import shutil
 import statistics
 import subprocess
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -497,27 +499,109 @@ def level_boxes(words: list[Word]) -> list[Word]:
     return words
 
 
-_LETTER_O = re.compile(
-    r"^(?P<prefix>(?:\d{1,2}-)?[A-Z]*?)(?P<o>O+)(?P<digits>\d[\dO]*)(?P<rest>.*)$"
-)
+AS_LETTER = {"0": "O", "1": "I", "l": "I", "i": "I", "|": "I", "5": "S", "8": "B"}
+AS_DIGIT = {
+    "O": "0",
+    "o": "0",
+    "D": "0",
+    "I": "1",
+    "l": "1",
+    "i": "1",
+    "|": "1",
+    "S": "5",
+    "s": "5",
+    "B": "8",
+    "Z": "2",
+}
+"""What OCR reads for a letter where a digit is printed, and the other way round."""
+_CODE_SHAPE = re.compile(r"^(?P<prefix>(?:\d{1,2}-)?[A-Z]+)(?P<digits>\d+)(?P<suffix>[a-z]{0,2})$")
 
 
-def repair_codes(codes: list[str | None], known: set[str]) -> list[str | None]:
-    """Codes read by OCR with the letter O where the document's own codes have a zero:
-    ``SFPO3`` among ``SFP01``, ``SFP04`` → ``SFP03``. A prefix is trusted only when the
-    document writes it before a digit elsewhere, in a code with no O to doubt, and never
-    writes the prefix with the O."""
+def code_readings(token: str) -> list[tuple[str, str, int]]:
+    """Each way to read `token` as letters then digits (``NI014c``, ``13-HH05``), taking
+    look-alike characters for what the place needs: (code, prefix, characters changed)."""
+    department = re.match(r"^\d{1,2}-", token)
+    head = department.group(0) if department else ""
+    body = token[len(head) :]
+    suffix = re.search(r"(?<=[\dOoSsIl|])[a-z]{0,2}$", body)
+    tail = suffix.group(0) if suffix else ""
+    body = body[: len(body) - len(tail)] if tail else body
+    readings = []
+    for split in range(1, len(body)):
+        letters, digits, changed = [], [], 0
+        for char in body[:split]:
+            letter = char if char.isupper() and char.isalpha() else AS_LETTER.get(char)
+            if letter is None:
+                break
+            letters.append(letter)
+            changed += letter != char
+        else:
+            for char in body[split:]:
+                digit = char if char.isdigit() else AS_DIGIT.get(char)
+                if digit is None:
+                    break
+                digits.append(digit)
+                changed += digit != char
+            else:
+                prefix = head + "".join(letters)
+                readings.append((prefix + "".join(digits) + tail, prefix, changed))
+    return readings
 
-    def prefix(code: str) -> str | None:
-        found = re.match(r"^((?:\d{1,2}-)?[A-Z]+)\d", code)
-        return found.group(1) if found else None
 
-    prefixes = {p for c in known if not _LETTER_O.match(c) and (p := prefix(c))}
-    repaired: list[str | None] = []
+def trusted_prefixes(codes: Iterable[str | None]) -> Counter[str]:
+    """How many of the document's codes are written with each prefix, counting only codes
+    that need no second reading (no letter O before the digits, which may be a zero)."""
+    counts: Counter[str] = Counter()
     for code in codes:
-        match = _LETTER_O.match(code or "")
-        if match and match["prefix"] in prefixes and match["prefix"] + "O" not in prefixes:
-            digits = (match["o"] + match["digits"]).replace("O", "0")
-            code = match["prefix"] + digits + match["rest"]
-        repaired.append(code)
+        found = _CODE_SHAPE.match(code or "")
+        if found and not found["prefix"].endswith("O"):
+            counts[found["prefix"]] += 1
+    return counts
+
+
+def reread_code(token: str, prefixes: Counter[str], evidence: int = 1) -> str | None:
+    """The reading of `token` whose prefix the document writes most often (at least
+    `evidence` times), fewest characters changed first; None when no reading beats the
+    token as read."""
+    best = max(
+        code_readings(token),
+        key=lambda reading: (prefixes[reading[1]], -reading[2]),
+        default=None,
+    )
+    if best is None or prefixes[best[1]] < evidence or best[0] == token:
+        return None
+    own = _CODE_SHAPE.match(token)
+    if own and prefixes[own["prefix"]] >= prefixes[best[1]]:
+        return None
+    return best[0]
+
+
+def repair_codes(
+    entries: list[tuple[str | None, str]], known: Iterable[str | None]
+) -> list[tuple[str | None, str]]:
+    """(code, title) of rows read by OCR, codes read again where a look-alike character
+    hid the document's own prefix: ``SFPO3`` among ``SFP01``, ``SFP04`` → ``SFP03``;
+    ``Nl014e`` among ``NI014b`` → ``NI014e``. A row whose code OCR left at the start of its
+    title (``_PP13 - Average time…``, ``PP11 of completed…``) gets it back when the
+    document writes that prefix at least twice."""
+    prefixes = trusted_prefixes(known)
+    repaired: list[tuple[str | None, str]] = []
+    for code, title in entries:
+        if code:
+            code = reread_code(code, prefixes) or code
+        else:
+            found = re.match(
+                r"^[\s_.,'`]*(?P<token>\S+)\s+(?:[-–—:]\s*)?(?P<rest>\S.*)$", title, re.DOTALL
+            )
+            if found:
+                token = found["token"]
+                own = _CODE_SHAPE.match(token)
+                reading = (
+                    token
+                    if own and prefixes[own["prefix"]] >= 2
+                    else reread_code(token, prefixes, 2)
+                )
+                if reading:
+                    code, title = reading, found["rest"].strip()
+        repaired.append((code, title))
     return repaired

@@ -574,9 +574,9 @@ def mark_ocr_records(
     flagged, so a reviewer compares what the machine read with the page. Their codes are
     checked against the document's own (`parsers.ocr.repair_codes`)."""
     read_so = [r for r in records if (r.page or 0) - 1 in read]
-    known = {r.code for r in records if r.code}
-    for record, code in zip(read_so, repair_codes([r.code for r in read_so], known), strict=True):
-        record.code = code
+    entries = repair_codes([(r.code, r.title) for r in read_so], [r.code for r in records])
+    for record, (code, title) in zip(read_so, entries, strict=True):
+        record.code, record.title = code, title
     for record in records:
         page = read.get((record.page or 0) - 1)
         if page is None:

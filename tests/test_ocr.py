@@ -12,15 +12,39 @@ def test_a_text_layer_of_the_wrong_letters_is_garbage_and_a_real_one_is_not() ->
     assert garbage_share(real) == 0.0
 
 
-def test_codes_read_with_the_letter_o_take_the_documents_own_prefixes() -> None:
-    known = {"SFP01", "SFPO3", "HROD04", "HRODO2", "13-HH01", "13-HHO5", "13-O01", "PO1"}
-    assert repair_codes(["SFPO3", "HRODO2", "13-HHO5", "13-O01", "PO1", None], known) == [
+def test_codes_read_with_look_alike_characters_take_the_documents_own_prefixes() -> None:
+    known = ["SFP01", "SFPO3", "HROD04", "HRODO2", "13-HH01", "13-HHO5", "13-O01", "PO1"]
+    known += ["NI014a", "NI014b", "N1014e", "PP10", "PP12"]
+    codes = ["SFPO3", "HRODO2", "13-HHO5", "13-O01", "PO1", "N1014e", "Nl014c", None]
+    assert [code for code, _ in repair_codes([(c, "title") for c in codes], known)] == [
         "SFP03",
         "HROD02",
         "13-HH05",
         "13-O01",  # no "13-" prefix is written before a digit: the O may be a letter
         "PO1",  # no "P" prefix elsewhere
+        "NI014e",  # "NI" is written twice; "N" only in this misreading
+        "NI014c",
         None,
+    ]
+
+
+def test_a_code_ocr_left_at_the_start_of_the_title_is_taken_back() -> None:
+    known = ["NI014a", "NI014b", "PP10", "PP12", "SX002"]
+    titles = [
+        "Ni014c - HWDC - Repeat notification category",
+        "_PP13 - Average time waiting to be seen",
+        "PP11 of completed staff learning from complaints forms",
+        "SxX048 - Cambourne HQ",  # a letter too many: no reading fits
+        "Bin collections on time",
+        "A1 road improvements",  # no "A" prefix in the document
+    ]
+    assert repair_codes([(None, t) for t in titles], known) == [
+        ("NI014c", "HWDC - Repeat notification category"),
+        ("PP13", "Average time waiting to be seen"),
+        ("PP11", "of completed staff learning from complaints forms"),
+        (None, "SxX048 - Cambourne HQ"),
+        (None, "Bin collections on time"),
+        (None, "A1 road improvements"),
     ]
 
 
