@@ -38,6 +38,24 @@ ocr_option = click.option(
     help="Read PDF pages from their image with Tesseract: auto, pages without a usable text layer.",
 )
 
+time_limit_option = click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=600.0,
+    show_default=True,
+    help="Seconds allowed to read one document.",
+)
+
+
+def processes_option(name: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        name,
+        type=click.IntRange(1, 64),
+        default=lambda: os.cpu_count() or 1,
+        show_default="number of CPUs",
+        help=help,
+    )
+
 
 def _period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Period | None:
     from parsers.periods import parse_period_label
@@ -115,20 +133,8 @@ def main(ctx: click.Context, database_url: str | None, broker_url: str | None) -
 @click.option("--committee", help="Committee the papers went to.")
 @click.option("--period", callback=_period, help="Financial year, e.g. 2017/18.")
 @click.option("--meeting-date", type=click.DateTime(["%Y-%m-%d"]), help="Meeting date, YYYY-MM-DD.")
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=lambda: os.cpu_count() or 1,
-    show_default="number of CPUs",
-    help="Parser processes.",
-)
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0.1),
-    default=600.0,
-    show_default=True,
-    help="Seconds allowed to parse one document.",
-)
+@processes_option("--workers", "Parser processes.")
+@time_limit_option
 @ocr_option
 @click.option(
     "--queue",
@@ -245,20 +251,8 @@ def _submit(
 
 
 @main.command()
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 64),
-    default=lambda: os.cpu_count() or 1,
-    show_default="number of CPUs",
-    help="Documents read at once (worker processes).",
-)
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0.1),
-    default=600.0,
-    show_default=True,
-    help="Seconds allowed to read one document.",
-)
+@processes_option("--concurrency", "Documents read at once (worker processes).")
+@time_limit_option
 @pass_app
 @_store_errors
 def worker(app: AppContext, concurrency: int, time_limit: float) -> None:

@@ -48,15 +48,7 @@ def add_user(session: Session, name: str, password: str, role: str) -> User:
     user = User(name=name, password_hash=_hasher.hash(password), role=role)
     session.add(user)
     session.flush()
-    session.add(
-        AuditEvent(
-            actor=None,
-            action="user.add",
-            entity_type="user",
-            entity_id=user.id,
-            detail={"role": role},
-        )
-    )
+    _audit(session, user, "user.add", {"role": role})
     return user
 
 
@@ -90,6 +82,17 @@ def user_rows(session: Session) -> list[dict[str, object]]:
     ]
 
 
+def _audit(
+    session: Session, user: User, action: str, detail: dict[str, object] | None = None
+) -> None:
+    """A change to a user, kept in the audit trail (made from the CLI or by an admin)."""
+    session.add(
+        AuditEvent(
+            actor=None, action=action, entity_type="user", entity_id=user.id, detail=detail or {}
+        )
+    )
+
+
 def find_user(session: Session, name: str) -> User:
     user = session.scalars(select(User).where(User.name == name.strip())).first()
     if user is None:
@@ -103,14 +106,7 @@ def set_disabled(session: Session, name: str, disabled: bool) -> User:
     user.disabled = disabled
     if disabled:
         end_sign_ins(session, user)
-    session.add(
-        AuditEvent(
-            actor=None,
-            action="user.disable" if disabled else "user.enable",
-            entity_type="user",
-            entity_id=user.id,
-        )
-    )
+    _audit(session, user, "user.disable" if disabled else "user.enable")
     return user
 
 
@@ -120,9 +116,7 @@ def set_password(session: Session, name: str, password: str) -> User:
     user = find_user(session, name)
     user.password_hash = _hasher.hash(password)
     end_sign_ins(session, user)
-    session.add(
-        AuditEvent(actor=None, action="user.password", entity_type="user", entity_id=user.id)
-    )
+    _audit(session, user, "user.password")
     return user
 
 
@@ -196,15 +190,7 @@ def set_role(session: Session, name: str, role: str) -> User:
     user = find_user(session, name)
     user.role = role
     end_sign_ins(session, user)
-    session.add(
-        AuditEvent(
-            actor=None,
-            action="user.role",
-            entity_type="user",
-            entity_id=user.id,
-            detail={"role": role},
-        )
-    )
+    _audit(session, user, "user.role", {"role": role})
     return user
 
 
