@@ -120,6 +120,22 @@ def _unmatched(stems: frozenset[str], other_title: str) -> list[str]:
     return [stem for stem in stems if fuzz.partial_ratio(stem, squashed) < 80]
 
 
+def _containment(pair: Pair) -> float | None:
+    """The share of the shorter title's content words found in the longer one, when the
+    wording differs: a clause added or dropped ("… subject to Member approval", "…
+    during 2015/16") keeps every word of the shorter title; a sibling item does not."""
+    if pair.title_similarity >= 0.9:
+        return None
+    shorter, longer = sorted((pair.left.stems, pair.right.stems), key=len)
+    if len(shorter) < CONTAINED_WORDS:
+        return None
+    return len(shorter & longer) / len(shorter)
+
+
+CONTAINED_WORDS = 4
+"""Fewer content words than this, and holding them all says little."""
+
+
 def _section(pair: Pair) -> float | None:
     if not pair.left.section or not pair.right.section:
         return None
@@ -141,6 +157,14 @@ COMPARISONS: tuple[Comparison, ...] = (
             Level(0.70, 1.0, "some words shared"),
             Level(0.55, -1.5, "different wording"),
             Level(0.0, -3.5, "unrelated wording"),
+        ),
+    ),
+    Comparison(
+        "containment",
+        _containment,
+        (
+            Level(1.0, 2.5, "one title holds all the other's words"),
+            Level(0.0, 0.0, "words of each missing from the other"),
         ),
     ),
     Comparison(

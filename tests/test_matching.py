@@ -232,6 +232,33 @@ def test_plans_of_different_services_in_one_year_never_join_each_other() -> None
     assert {p.state for p in placements} == {"new"}
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            "Deliver a programme of energy efficiency improvements to council homes",
+            "Working with housing associations, deliver a programme of energy efficiency "
+            "improvements to council homes during 2015/16",
+        ),
+        (
+            "Produce a new customer access strategy for the council",
+            "Subject to Cabinet approval, produce a new customer access strategy for the "
+            "council by March",
+        ),
+    ],
+)
+def test_a_title_with_a_clause_added_keeps_every_word_and_scores_as_the_same_item(
+    before: str, after: str
+) -> None:
+    """Edit distance alone puts these near the review line; that the shorter title's words
+    are all in the longer one is the evidence (a sibling swaps a word instead)."""
+    left, right = _occurrence(1, 2014, before), _occurrence(2, 2015, after)
+    pair = Pair(left, right, title_similarity(left.title_norm, right.title_norm))
+    assessment = assess(pair)
+    assert assessment.parts["containment"][1] == "one title holds all the other's words"
+    assert assessment.score > 0.85
+
+
 def test_a_forbidden_record_never_joins_the_item() -> None:
     register = Register()
     match([_occurrence(1, 2016, "Review CCTV", "KA.30")], register)
