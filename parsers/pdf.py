@@ -491,7 +491,13 @@ def iter_blocks(
         # The layout reader loads the whole page tree at once; a page box that is not
         # numbers (or missing) fails it there.
         all_pages = pdf.pages
-    except (PdfminerException, MalformedPDFException, PDFSyntaxError, TypeError) as error:
+    except (
+        PdfminerException,
+        MalformedPDFException,
+        PDFSyntaxError,
+        TypeError,
+        IndexError,
+    ) as error:
         pdf.stream.close()
         raise ParseError(f"damaged PDF page tree ({error})") from error
     table_index = 0

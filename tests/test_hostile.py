@@ -123,7 +123,13 @@ def test_a_damaged_page_is_a_problem_and_the_other_pages_are_read(name: str) -> 
 
 
 @pytest.mark.parametrize(
-    "name", ["page-tree-keyword.pdf", "page-box-missing.pdf", "page-box-not-numbers.pdf"]
+    "name",
+    [
+        "page-tree-keyword.pdf",
+        "page-box-missing.pdf",
+        "page-box-not-numbers.pdf",
+        "page-box-short.pdf",
+    ],
 )
 def test_a_page_tree_the_layout_reader_cannot_load_is_named(name: str) -> None:
     with pytest.raises(ParseError, match="damaged PDF page tree"):
