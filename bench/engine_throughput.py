@@ -75,6 +75,26 @@ def local_batch(files: list[Path], processes: int) -> float:
     return seconds
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time of the PostgreSQL server processes alive now (the backends serving the
+    workers' connections among them)."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if not (entry / "comm").read_text().startswith("postgres"):
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+database_share: dict[int, float] = {}
+
+
 def engine(files: list[Path], folder: Path, workers: int, broker: str) -> float:
     redis.Redis.from_url(broker).flushdb()
     with fresh_database() as url, tempfile.TemporaryDirectory() as logs:
@@ -94,12 +114,13 @@ def engine(files: list[Path], folder: Path, workers: int, broker: str) -> float:
                 )
             )
         for process, log in started:
-            while "ready." not in log.read_text():
+            while "ready." not in log.read_text() or "process warm" not in log.read_text():
                 if process.poll() is not None:
                     sys.exit(f"a worker did not start:\n{log.read_text()}")
                 time.sleep(0.2)
         sessions = open_store(url)
         start = time.perf_counter()
+        database_before = postgres_cpu_seconds()
         subprocess.run(
             councilreg(*base, "ingest", "--queue", "--no-follow", str(folder)),
             check=True,
@@ -117,6 +138,7 @@ def engine(files: list[Path], folder: Path, workers: int, broker: str) -> float:
                 break
             time.sleep(0.2)
         seconds = time.perf_counter() - start
+        database_share[workers] = (postgres_cpu_seconds() - database_before) / seconds
         sessions.kw["bind"].dispose()
         for process, _ in started:
             os.killpg(process.pid, signal.SIGTERM)
@@ -148,6 +170,8 @@ def main() -> None:
             results[f"engine, {workers} worker{'s' if workers > 1 else ''}"] - local
         ) / count
         print(f"engine overhead per document, {workers} process(es): {overhead * 1000:+.0f} ms")
+    for workers, share in database_share.items():
+        print(f"PostgreSQL on the same cores, {workers} worker(s): {share:.0%} of one core")
     sys.exit(0 if ratio >= GOAL else 1)
 
 

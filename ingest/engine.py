@@ -11,11 +11,13 @@ done, one task matches the councils it touched.
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
 from sqlalchemy.exc import OperationalError
 
 from corpus.settings import MatchSettings
@@ -33,6 +35,15 @@ def _sessions(database_url: str) -> sessionmaker[Session]:
     from models import open_store
 
     return open_store(database_url)
+
+
+@worker_process_init.connect
+def _warm_up(**_: Any) -> None:
+    """Each worker process loads the parsers when it starts, not in its first document."""
+    from parsers import warm_up
+
+    warm_up()
+    logging.getLogger("councilreg.worker").warning("councilreg worker process warm")
 
 
 def make_engine(broker_url: str, database_url: str, time_limit: float = 600.0) -> Celery:

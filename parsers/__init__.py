@@ -65,6 +65,16 @@ def parse_file(path: Path, period: Period | None = None, ocr: OcrMode = "auto") 
     return parsed
 
 
+def warm_up() -> None:
+    """Import every parser and build the field pipeline now: a long-lived worker pays the
+    second this takes once, at start, instead of inside its first document."""
+    from parsers.fields.pipeline import load_pipeline
+
+    for target in set(PARSERS.values()):
+        import_module(target.split(":")[0])
+    load_pipeline()
+
+
 __all__ = [
     "MEDIA_TYPES",
     "PARSERS",
@@ -77,4 +87,5 @@ __all__ = [
     "Record",
     "parse_file",
     "sniff",
+    "warm_up",
 ]
