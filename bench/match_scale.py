@@ -1,17 +1,22 @@
 """Matching at scale: 200 councils × 5 years × 100 items = 100,000 synthetic occurrences.
 
-    python bench/match_scale.py [--councils 200] [--years 5] [--items 100]
+    python bench/match_scale.py [--councils 200] [--years 5] [--items 100] [--processes 2]
+    python bench/match_scale.py --councils 2000      # 1,000,000 occurrences
 
 Titles come from the corpus gold files and are reworded from year to year (words dropped,
-synonyms, typos, renumbered codes), so blocking and scoring see realistic text. Prints wall
-time and peak memory for councilreg and, in the same process and on the same data, for the
-exact-code baseline, and the ratio between them. Targets: under 60 s and 2 GB on 2 cores.
+synonyms, typos, renumbered codes), so blocking and scoring see realistic text. Councils
+are independent, as matching treats them (and as the task engine would run them): each is
+made from its own seed and matched in a worker process, then dropped, so memory stays
+bounded however many there are. Prints wall time and peak memory for councilreg and, on
+the same data, for the exact-code baseline. Targets on this 2-core machine: 100,000 in
+under 60 s, 1,000,000 in under 120 s, under 2 GB.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import resource
@@ -91,23 +96,56 @@ def exact_code(council: list[Occurrence]) -> int:
     return len(items)
 
 
-def councilreg(settings: MatchSettings) -> Callable[[list[Occurrence]], int]:
-    def run(council: list[Occurrence]) -> int:
-        register = Register()
-        match(council, register, settings)
-        return len(register.items)
-
-    return run
+def councilreg(council: list[Occurrence]) -> int:
+    register = Register()
+    match(council, register, MatchSettings(workers=1))
+    return len(register.items)
 
 
-def measure(
-    name: str, method: Callable[[list[Occurrence]], int], councils: list[list[Occurrence]]
-) -> float:
+METHODS: dict[str, Callable[[list[Occurrence]], int]] = {
+    "baseline: exact code": exact_code,
+    "councilreg match": councilreg,
+}
+_TITLES: list[str] = []
+
+
+def _start(titles: list[str]) -> None:
+    _TITLES[:] = titles
+
+
+def one_council(task: tuple[str, int, int, int, int]) -> tuple[int, float]:
+    """Make one council and match it, in a worker process: (items, seconds matching).
+    Each council comes from its own seed, so every run and every process count sees the
+    same data, and only the councils in hand are ever in memory."""
+    method, council, years, items, seed = task
+    occurrences = synthetic_council(
+        council, years, items, _TITLES, random.Random(seed * 1_000_003 + council)
+    )
     started = time.perf_counter()
-    items = sum(method(council) for council in councils)
+    found = METHODS[method](occurrences)
+    return found, time.perf_counter() - started
+
+
+def measure(name: str, args: argparse.Namespace, titles: list[str]) -> float:
+    tasks = [(name, c, args.years, args.items, args.seed) for c in range(args.councils)]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(
+        args.processes, initializer=_start, initargs=(titles,), maxtasksperchild=200
+    ) as pool:
+        results = list(pool.imap_unordered(one_council, tasks, chunksize=4))
     elapsed = time.perf_counter() - started
-    print(f"{name:<22} {elapsed:8.2f} s   {items:>7} items")
+    items = sum(found for found, _ in results)
+    matching = sum(seconds for _, seconds in results)
+    print(f"{name:<22} {elapsed:8.2f} s wall   {matching:8.2f} s matching   {items:>8} items")
     return elapsed
+
+
+def peak_rss_mb(processes: int) -> float:
+    """An upper bound of the whole run's peak: this process plus `processes` workers each
+    at the largest any worker reached (ru_maxrss, KB on Linux)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    largest_worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + largest_worker * processes) / 1024
 
 
 def main() -> None:
@@ -116,23 +154,23 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--items", type=int, default=100)
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    rng = random.Random(7)
     titles = corpus_titles(args.corpus)
-    started = time.perf_counter()
-    councils = [
-        synthetic_council(c, args.years, args.items, titles, rng) for c in range(args.councils)
-    ]
-    occurrences = sum(len(c) for c in councils)
+    total = args.councils * args.years * args.items
     print(
-        f"{occurrences} occurrences in {args.councils} councils, built in {time.perf_counter() - started:.1f} s"
+        f"{total} occurrences in {args.councils} councils, made and matched one council "
+        f"at a time in {args.processes} processes"
     )
-    baseline = measure("baseline: exact code", exact_code, councils)
-    ours = measure("councilreg match", councilreg(MatchSettings(workers=-1)), councils)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline = measure("baseline: exact code", args, titles)
+    ours = measure("councilreg match", args, titles)
     print(f"councilreg / baseline time: {ours / baseline:.1f}x")
+    goal = 120 if total >= 1_000_000 else 60
     print(
-        f"peak memory: {peak_mb:.0f} MB (target < 2048 MB); time target < 60 s: {'met' if ours < 60 else 'MISSED'}"
+        f"peak memory: {peak_rss_mb(args.processes):.0f} MB (this process plus {args.processes} workers at "
+        f"their largest; target < 2048 MB); time target < {goal} s: "
+        f"{'met' if ours < goal else 'MISSED'}"
     )
 
 
