@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -63,14 +63,19 @@ class Placement:
     item: int
     assessment: Assessment | None = None
     rival_weight: float | None = None
+    rival_item: int | None = None
+    """The other item this record could have joined, when it was the closer runner-up."""
 
-    def breakdown(self) -> dict[str, object]:
-        """The stored explanation, with the runner-up's weight when there was one."""
+    def breakdown(self, item_ids: Mapping[int, int] | None = None) -> dict[str, object]:
+        """The stored explanation, with the runner-up's weight (and item, under the id the
+        store gave it: `item_ids` maps the keys of items made in this run) when there was one."""
         if self.assessment is None:
             return {}
         explained = self.assessment.as_breakdown()
         if self.rival_weight is not None:
             explained["rival_weight"] = round(self.rival_weight, 3)
+        if self.rival_item is not None:
+            explained["rival_item"] = (item_ids or {}).get(self.rival_item, self.rival_item)
         return explained
 
 
@@ -201,13 +206,14 @@ def _place_group(
     placements = []
     for row, occurrence in enumerate(group):
         if row in chosen:
-            column, assessment, state, rival = chosen[row]
+            column, assessment, state, rival, rival_column = chosen[row]
             item = items[column]
             if state == "auto":
                 item.add(occurrence)
             else:
                 item.tentative.append(occurrence)
-            placements.append(Placement(occurrence, state, item.key, assessment, rival))
+            rival_item = items[rival_column].key if rival_column is not None else None
+            placements.append(Placement(occurrence, state, item.key, assessment, rival, rival_item))
         else:
             item = register.new_item(occurrence)
             placements.append(Placement(occurrence, "new", item.key))
@@ -289,8 +295,10 @@ def _assign(
     group: list[Occurrence],
     items: list[Item],
     settings: MatchSettings,
-) -> dict[int, tuple[int, Assessment, PlacementState, float | None]]:
-    """One item per occurrence and one occurrence per item, maximising total weight above the review line."""
+) -> dict[int, tuple[int, Assessment, PlacementState, float | None, int | None]]:
+    """One item per occurrence and one occurrence per item, maximising total weight above
+    the review line; with each choice, the runner-up's weight and, when the runner-up is
+    another item for this occurrence, that item's column."""
     floor = _logit(settings.review)
     eligible = {pair: a for pair, a in assessments.items() if a.weight >= floor}
     if not eligible:
@@ -301,11 +309,13 @@ def _assign(
     rows, columns = linear_sum_assignment(cost)
     runner_up_for_row: dict[int, list[float]] = defaultdict(list)
     runner_up_for_column: dict[int, list[float]] = defaultdict(list)
+    other_items: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for (row, column), candidate in assessments.items():
         runner_up_for_row[row].append(candidate.weight)
         runner_up_for_column[column].append(candidate.weight)
+        other_items[row].append((candidate.weight, column))
     auto = _logit(settings.auto)
-    chosen: dict[int, tuple[int, Assessment, PlacementState, float | None]] = {}
+    chosen: dict[int, tuple[int, Assessment, PlacementState, float | None, int | None]] = {}
     for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
         if (row, column) not in eligible:
             continue
@@ -320,7 +330,16 @@ def _assign(
             and (row, column) not in tentative
         )
         state: PlacementState = "auto" if sure else "pending"
-        chosen[row] = (column, assessment, state, rival if math.isfinite(rival) else None)
+        others = [(w, c) for w, c in other_items[row] if c != column]
+        best_other = max(others, default=None)
+        rival_column = best_other[1] if best_other and best_other[0] >= rival else None
+        chosen[row] = (
+            column,
+            assessment,
+            state,
+            rival if math.isfinite(rival) else None,
+            rival_column,
+        )
     return chosen
 
 

@@ -208,7 +208,7 @@ def _write(
                 suggested_item_id=item_id if placement.state == "pending" else None,
                 state=placement.state,
                 score=placement.assessment.score if placement.assessment else None,
-                breakdown=placement.breakdown(),
+                breakdown=placement.breakdown(real_id),
                 run_id=run.id,
             )
         )

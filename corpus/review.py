@@ -377,6 +377,22 @@ def settle_flag(
     return decision
 
 
+def decided_since(session: Session, reviewer: User, since: dt.datetime) -> int:
+    """How many decisions `reviewer` made since `since` that still stand."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Decision)
+            .where(
+                Decision.user_id == reviewer.id,
+                Decision.created_at >= since,
+                Decision.deleted_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
 def last_decision(session: Session, reviewer: User | None) -> Decision | None:
     query = select(Decision).where(Decision.deleted_at.is_(None)).order_by(Decision.id.desc())
     if reviewer is not None:
@@ -411,6 +427,7 @@ __all__ = [
     "ReviewError",
     "apply_decision",
     "claim",
+    "decided_since",
     "flagged_records",
     "held_review",
     "last_decision",

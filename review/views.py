@@ -12,6 +12,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +37,7 @@ from corpus.review import (
     ReviewError,
     apply_decision,
     claim,
+    decided_since,
     flagged_records,
     held_review,
     last_decision,
@@ -55,7 +57,7 @@ from ingest.jobs import (
 )
 from ingest.unit import IngestOptions
 from ingest.uploads import StagedUpload, UploadRejected, stage_upload
-from models import Document, IngestJob, Record, User
+from models import Document, IngestJob, Link, Record, User
 from parsers import ParseError
 from parsers.periods import parse_period_label
 from parsers.render import render_region
@@ -284,31 +286,63 @@ def _review_json(review: PendingReview) -> dict[str, Any]:
     }
 
 
+FIELD_WORDS = {
+    "title": "title",
+    "containment": "title words kept",
+    "code": "code",
+    "indicators": "indicators cited",
+    "officers": "lead officer",
+    "swapped_words": "a key word swapped",
+    "section": "section",
+    "period_gap": "years between",
+}
+"""The comparisons of `corpus.comparisons`, as a reviewer reads them."""
+
+
 @requires("review")
 async def queue(request: Request) -> Response:
     user: User = request.state.user
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
-    def load() -> tuple[PendingReview | None, int, bool]:
+    def load() -> tuple[PendingReview | None, int, bool, int]:
         with _sessions(request)() as session:
             return (
                 held_review(session, user),
                 pending_count(session),
                 last_decision(session, user) is not None,
+                decided_since(session, user, today),
             )
 
-    review, remaining, can_undo = await run_in_threadpool(load)
+    review, remaining, can_undo, decided = await run_in_threadpool(load)
+    matching = _settings(request).matching
+    notice = request.session.pop("notice", None)
     data = {
         "pending": remaining,
+        "decided_today": decided,
+        "notice": notice,
         "review": _review_json(review) if review else None,
         "can_undo": can_undo,
+        "thresholds": {"auto": matching.auto, "review": matching.review},
     }
-    context: dict[str, Any] = {"review": review, "pending": remaining, "can_undo": can_undo}
+    context: dict[str, Any] = {
+        "review": review,
+        "pending": remaining,
+        "decided_today": decided,
+        "notice": notice,
+        "can_undo": can_undo,
+        "matching": matching,
+    }
     if review is not None:
         left, right = diff_words(
             review.record.title, review.item_record.title if review.item_record else ""
         )
+        fields = review.breakdown.get("fields")
+        fields = fields if isinstance(fields, dict) else {}
         context.update(
-            left_title=left, right_title=right, fields=review.breakdown.get("fields", {})
+            left_title=left,
+            right_title=right,
+            fields=[(FIELD_WORDS.get(name, name), part) for name, part in fields.items()],
+            rival_item=review.breakdown.get("rival_item"),
         )
     return render(request, "queue.html", context, data)
 
@@ -335,15 +369,26 @@ async def decide(request: Request) -> Response:
     if verdict != "move" and target_text:
         raise HTTPException(400, f"an item was typed ({target_text}); use Link to item for it")
 
-    def apply() -> int:
+    def apply() -> tuple[int, int | None]:
         with _sessions(request).begin() as session:
-            return apply_decision(session, link_id, verdict, user, target_item_id=target).id
+            decision = apply_decision(session, link_id, verdict, user, target_item_id=target)
+            link = session.scalars(select(Link).where(Link.record_id == decision.record_id)).one()
+            return decision.id, link.canonical_item_id
 
     try:
-        decision_id = await run_in_threadpool(apply)
+        decision_id, item_id = await run_in_threadpool(apply)
     except ReviewError as error:
         raise HTTPException(409, str(error)) from error
-    return await _after_decision(request, {"decision": decision_id, "verdict": verdict})
+    request.session["notice"] = _saved_notice(verdict, item_id)
+    return await _after_decision(
+        request, {"decision": decision_id, "verdict": verdict, "item": item_id}
+    )
+
+
+def _saved_notice(verdict: str, item_id: int | None) -> str:
+    where = canonical_id(item_id) if item_id is not None else "an item of its own"
+    said = {"same": "same item", "different": "different item", "move": "linked"}[verdict]
+    return f"Saved ({said}): the record is now in {where}."
 
 
 LARGEST_ID = 2**63 - 1
@@ -422,6 +467,9 @@ async def undo_last(request: Request) -> Response:
     request.session["skipped"] = [
         i for i in request.session.get("skipped", []) if i != data["link_id"]
     ]
+    request.session["notice"] = (
+        "Undone: the match is back in the queue." if data["link_id"] else "Undone."
+    )
     return await _after_decision(request, data)
 
 

@@ -259,6 +259,20 @@ def test_a_title_with_a_clause_added_keeps_every_word_and_scores_as_the_same_ite
     assert assessment.score > 0.85
 
 
+def test_a_hesitation_between_two_items_names_the_other_one() -> None:
+    """Two sibling items last year, one record this year between them: it is asked, not
+    linked, and the explanation names the item it could also have joined."""
+    audit = _occurrence(1, 2010, "Review of Shared Audit Service")
+    fraud = _occurrence(2, 2010, "Review of Shared Anti-Fraud Service")
+    both = _occurrence(3, 2011, "Review of the Shared Audit and Anti-Fraud Service")
+    placements = {p.occurrence.key: p for p in match([audit, fraud, both], Register())}
+    middle = placements[3]
+    assert middle.state == "pending"
+    explained = middle.breakdown()
+    assert explained["rival_item"] in {1, 2} - {middle.item}
+    assert explained["rival_weight"] is not None
+
+
 def test_a_forbidden_record_never_joins_the_item() -> None:
     register = Register()
     match([_occurrence(1, 2016, "Review CCTV", "KA.30")], register)

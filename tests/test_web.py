@@ -184,6 +184,14 @@ def test_queue_json_twin_then_decide_and_undo(app_client: TestClient) -> None:
     page = app_client.get("/queue")
     assert page.status_code == 200
     assert f'name="link_id" value="{review["link_id"]}"' in page.text
+    # The explanation adds up: the starting weight, each field, the total and the lines.
+    breakdown = review["breakdown"]
+    fields = sum(part["weight"] for part in breakdown["fields"].values())
+    assert abs(breakdown["prior"] + fields - breakdown["weight"]) < 0.01
+    assert f"{breakdown['prior']:+.1f}" in page.text and "starting weight" in page.text
+    assert f"{breakdown['weight']:+.1f}" in page.text
+    assert "linked without review at 0.97 or more, asked from 0.15" in page.text
+    assert "0 decided today by you" in page.text
 
     decided = app_client.post(
         "/queue/decide",
@@ -191,6 +199,12 @@ def test_queue_json_twin_then_decide_and_undo(app_client: TestClient) -> None:
         headers={"accept": "application/json"},
     )
     assert decided.json()["verdict"] == "same"
+    item = decided.json()["item"]
+    assert item == int(review["item"]["id"].removeprefix("CR-"))
+    shown = app_client.get("/queue").text
+    assert f"Saved (same item): the record is now in CR-{item:06d}." in shown
+    assert "1 decided today by you" in shown
+    assert "Saved (same item)" not in app_client.get("/queue").text, "said once"
     following = decided.json()["next"]
     assert following is None or following["link_id"] != review["link_id"]
     again = app_client.post(
