@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from corpus.summary import ItemSummary
@@ -129,11 +129,16 @@ def occurrence_rows(session: Session, council: str | None = None) -> Iterator[di
         }
 
 
-def register_rows(session: Session, council: str | None = None) -> Iterator[dict[str, Any]]:
-    """One row per canonical item; the latest occurrence gives title, deadline, officers, status."""
+def register_rows(
+    session: Session, council: str | None = None, only: Select[Any] | None = None
+) -> Iterator[dict[str, Any]]:
+    """One row per canonical item; the latest occurrence gives title, deadline, officers,
+    status. `only` (a query of item ids, e.g. a register search) limits the items."""
     items_query = select(CanonicalItem).order_by(CanonicalItem.id)
     if council is not None:
         items_query = items_query.where(CanonicalItem.council == council)
+    if only is not None:
+        items_query = items_query.where(CanonicalItem.id.in_(only))
     summaries = {item.id: ItemSummary(item) for item in session.scalars(items_query)}
     members = (
         select(Link, Record, Document)

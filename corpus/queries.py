@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from corpus.summary import ItemSummary
@@ -33,10 +34,8 @@ class ItemFilter:
         return {k: v for k, v in self.__dict__.items() if v}
 
 
-def search_items(
-    session: Session, wanted: ItemFilter, limit: int = 200, offset: int = 0
-) -> list[ItemSummary]:
-    """Items any of whose occurrences match every given field, newest-coded first by id."""
+def matching_item_ids(wanted: ItemFilter) -> Select[Any]:
+    """The ids of items any of whose placed occurrences match every given field."""
     matching = (
         select(Link.canonical_item_id)
         .distinct()
@@ -61,6 +60,20 @@ def search_items(
         )
     if wanted.code:
         matching = matching.where(Record.code.ilike(f"%{_escape_like(wanted.code)}%", escape="\\"))
+    return matching
+
+
+def count_items(session: Session, wanted: ItemFilter) -> int:
+    return (
+        session.scalar(select(func.count()).select_from(matching_item_ids(wanted).subquery())) or 0
+    )
+
+
+def search_items(
+    session: Session, wanted: ItemFilter, limit: int = 200, offset: int = 0
+) -> list[ItemSummary]:
+    """Items any of whose occurrences match every given field, by council then id."""
+    matching = matching_item_ids(wanted)
     items = session.scalars(
         select(CanonicalItem)
         .where(CanonicalItem.id.in_(matching))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from functools import wraps
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,7 +32,14 @@ from corpus.export import (
     register_rows,
 )
 from corpus.normalise import normalise_text
-from corpus.queries import ItemFilter, facets, item_history, search_items
+from corpus.queries import (
+    ItemFilter,
+    count_items,
+    facets,
+    item_history,
+    matching_item_ids,
+    search_items,
+)
 from corpus.review import (
     PendingReview,
     ReviewError,
@@ -521,17 +529,30 @@ def _item_filter(request: Request) -> ItemFilter:
     )
 
 
+PAGE_SIZE = 100
+
+
 @requires("review")
 async def items(request: Request) -> Response:
     wanted = _item_filter(request)
+    try:
+        page = max(1, min(int(request.query_params.get("page", "1")), 1_000_000))
+    except ValueError:
+        raise HTTPException(400, "page must be a number") from None
 
-    def load() -> tuple[list[Any], dict[str, list[str]]]:
+    def load() -> tuple[list[Any], int, dict[str, list[str]]]:
         with _sessions(request)() as session:
-            return search_items(session, wanted), facets(session)
+            rows = search_items(session, wanted, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+            return rows, count_items(session, wanted), facets(session)
 
-    rows, menus = await run_in_threadpool(load)
+    rows, total, menus = await run_in_threadpool(load)
+    pages = max(1, -(-total // PAGE_SIZE))
+    query = urlencode(_filter_params(wanted))
     data = {
         "filter": wanted.as_dict(),
+        "total": total,
+        "page": page,
+        "pages": pages,
         "items": [
             {
                 "id": canonical_id(row.item.id),
@@ -546,7 +567,22 @@ async def items(request: Request) -> Response:
             for row in rows
         ],
     }
-    return render(request, "items.html", {"rows": rows, "wanted": wanted, "menus": menus}, data)
+    context = {
+        "rows": rows,
+        "wanted": wanted,
+        "menus": menus,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "query": query,
+    }
+    return render(request, "items.html", context, data)
+
+
+def _filter_params(wanted: ItemFilter) -> dict[str, str]:
+    """The filter as the register page's query string names it."""
+    names = {"text": "q"}
+    return {names.get(key, key): value for key, value in wanted.as_dict().items()}
 
 
 @requires("review")
@@ -626,7 +662,12 @@ async def record_page(request: Request) -> Response:
 def _csv(request: Request, occurrences: bool) -> Response:
     session = _sessions(request)()
     columns = OCCURRENCE_COLUMNS if occurrences else REGISTER_COLUMNS
-    rows = occurrence_rows(session) if occurrences else register_rows(session)
+    wanted = _item_filter(request)
+    if occurrences:
+        rows = occurrence_rows(session, wanted.council or None)
+    else:
+        only = matching_item_ids(wanted) if wanted.as_dict() else None
+        rows = register_rows(session, only=only)
     name = "occurrences.csv" if occurrences else "register.csv"
     return StreamingResponse(
         csv_chunks(rows, columns, bom=request.query_params.get("excel") == "1"),

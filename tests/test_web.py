@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import html
 import io
 import re
 import time
@@ -215,6 +217,28 @@ def test_queue_json_twin_then_decide_and_undo(app_client: TestClient) -> None:
     undone = app_client.post("/queue/undo", data={"csrftoken": token})
     assert undone.status_code == 303
     assert app_client.get("/queue.json").json()["review"]["link_id"] == review["link_id"]
+
+
+def test_the_register_pages_and_its_csv_keeps_the_filter(app_client: TestClient) -> None:
+    sign_in(app_client, "ann")
+    everything = app_client.get("/items.json").json()
+    total = everything["total"]
+    assert total > 0 and len(everything["items"]) == min(total, 100)
+    assert everything["pages"] == -(-total // 100)
+    second = {item["id"] for item in app_client.get("/items.json?page=2").json()["items"]}
+    assert len(second) == min(max(total - 100, 0), 100)
+    assert not second & {item["id"] for item in everything["items"]}
+    assert app_client.get("/items?page=x").status_code == 400
+    first = everything["items"][0]
+    wanted = app_client.get("/items.json", params={"q": first["title"]}).json()
+    ids = {item["id"] for item in wanted["items"]}
+    assert first["id"] in ids and wanted["total"] == len(ids) < total
+    page = app_client.get("/items", params={"q": first["title"]}).text
+    assert f"{wanted['total']} item" in page
+    link = re.search(r'href="(/export/register\.csv\?[^"]+)"', page)
+    assert link, "the CSV link carries the filter"
+    rows = list(csv.DictReader(io.StringIO(app_client.get(html.unescape(link.group(1))).text)))
+    assert {row["canonical_id"] for row in rows} == ids
 
 
 def test_wrong_form_fields_get_a_plain_answer(app_client: TestClient) -> None:
