@@ -118,7 +118,12 @@ def test_sign_in_upload_review_by_keyboard_undo_and_export(
     # Screenshots go to a scratch folder; COUNCILREG_SCREENSHOTS=docs refreshes the README's.
     docs = Path(os.environ.get("COUNCILREG_SCREENSHOTS") or tmp_path)
     docs.mkdir(exist_ok=True)
-    page.screenshot(path=str(docs / "queue.png"), full_page=True)
+    # On a laptop screen the decision keys stay in sight however long the page.
+    page.set_viewport_size({"width": 1366, "height": 768})
+    for button in ("#same", "#different", "#skip", "#target"):
+        expect(page.locator(button)).to_be_in_viewport()
+    page.screenshot(path=str(docs / "queue.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
     seen = []
     for key in ("s", "d", "s"):
         link = page.locator("section.pair").get_attribute("data-link")
@@ -159,6 +164,11 @@ def test_sign_in_upload_review_by_keyboard_undo_and_export(
     expect(page.locator("h1")).to_contain_text("CR-")
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(docs / "item.png"), full_page=True)
+    page.goto(f"{server}/items")
+    expect(page.locator("h1")).to_contain_text("items")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.screenshot(path=str(docs / "register.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
     with page.expect_download() as download:
         page.click("text=Register CSV")
