@@ -6,7 +6,7 @@
 * **Cross-origin refusal**: an unsafe request a browser marks as cross-site
   (``Sec-Fetch-Site``) or whose ``Origin`` is not this host gets 403, as Go's
   ``CrossOriginProtection`` and Django do. The per-session token each form carries is
-  checked by the handler, after the limit (``views.checked_form``).
+  checked by the handler, after the limit (``review.views.common.checked_form``).
 * **Headers** on every response: a strict Content-Security-Policy (no inline script, no
   framing), ``nosniff``, ``Referrer-Policy``, HSTS behind HTTPS.
 """
