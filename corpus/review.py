@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from corpus.judgements import Judgements
@@ -52,6 +52,28 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     return moment
 
 
+SelectQuery = TypeVar("SelectQuery", bound=Select)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """The part of the queue a reviewer works through; empty fields do not filter."""
+
+    council: str | None = None
+    period: str | None = None
+    kind: str | None = None
+
+    def apply(self, query: SelectQuery) -> SelectQuery:
+        """Narrow a query that joins the pending record and its document."""
+        if self.council:
+            query = query.where(Document.council == self.council)
+        if self.period:
+            query = query.where(Document.period_label == self.period)
+        if self.kind:
+            query = query.where(Record.kind == self.kind)
+        return query
+
+
 def pending_reviews(
     session: Session,
     reviewer: User | None = None,
@@ -59,6 +81,7 @@ def pending_reviews(
     council: str | None = None,
     now: dt.datetime | None = None,
     skip: Collection[int] = (),
+    wanted: QueueFilter = QueueFilter(),
 ) -> list[PendingReview]:
     """The next pending links for ``reviewer``, claimed for them; the surest first.
 
@@ -82,6 +105,7 @@ def pending_reviews(
     )
     if council is not None:
         query = query.where(Document.council == council)
+    query = wanted.apply(query)
     if skip:
         query = query.where(Link.id.not_in(list(skip)))
     if session.get_bind().dialect.name == "postgresql":
@@ -132,10 +156,15 @@ def release(session: Session, link_id: int, reviewer: User | None) -> None:
         session.flush()
 
 
-def pending_count(session: Session) -> int:
-    return (
-        session.scalar(select(func.count()).select_from(Link).where(Link.state == "pending")) or 0
+def pending_count(session: Session, wanted: QueueFilter = QueueFilter()) -> int:
+    query = (
+        select(func.count())
+        .select_from(Link)
+        .join(Record, Link.record_id == Record.id)
+        .join(Document, Record.document_id == Document.id)
+        .where(Link.state == "pending")
     )
+    return session.scalar(wanted.apply(query)) or 0
 
 
 def _describe(session: Session, link: Link, record: Record, document: Document) -> PendingReview:
@@ -424,6 +453,7 @@ def _audit(
 
 __all__ = [
     "PendingReview",
+    "QueueFilter",
     "ReviewError",
     "apply_decision",
     "claim",

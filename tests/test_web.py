@@ -219,6 +219,33 @@ def test_queue_json_twin_then_decide_and_undo(app_client: TestClient) -> None:
     assert app_client.get("/queue.json").json()["review"]["link_id"] == review["link_id"]
 
 
+def test_the_queue_works_through_the_part_a_reviewer_chose(
+    app_client: TestClient, store: sessionmaker[Session]
+) -> None:
+    token = sign_in(app_client, "ann")
+    with store() as session:
+        pending = session.execute(
+            select(Link.id, Record.kind)
+            .join(Record, Link.record_id == Record.id)
+            .where(Link.state == "pending")
+        ).all()
+    kinds = {kind for _, kind in pending}
+    assert pending
+    for kind in ("action", "indicator"):
+        shown = app_client.get("/queue.json", params={"kind": kind}).json()
+        assert shown["pending"] == sum(k == kind for _, k in pending)
+        assert shown["filter"] == {"kind": kind}
+    wanted = sorted(kinds)[0]
+    app_client.get("/queue", params={"kind": wanted})
+    started = app_client.post(
+        "/queue/next", data={"csrftoken": token}, headers={"accept": "application/json"}
+    ).json()
+    assert started["next"]["record"]["kind"] == wanted
+    assert app_client.get("/queue.json").json()["filter"] == {"kind": wanted}, "kept"
+    cleared = app_client.get("/queue.json", params={"kind": ""}).json()
+    assert cleared["filter"] == {} and cleared["pending"] == len(pending)
+
+
 def test_the_register_pages_and_its_csv_keeps_the_filter(app_client: TestClient) -> None:
     sign_in(app_client, "ann")
     everything = app_client.get("/items.json").json()

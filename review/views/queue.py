@@ -17,8 +17,10 @@ from corpus.export import (
     parse_canonical_id,
 )
 from corpus.normalise import normalise_text
+from corpus.queries import facets
 from corpus.review import (
     PendingReview,
+    QueueFilter,
     ReviewError,
     apply_decision,
     claim,
@@ -88,16 +90,19 @@ async def queue(request: Request) -> Response:
     user: User = request.state.user
     today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
-    def load() -> tuple[PendingReview | None, int, bool, int]:
+    wanted = _queue_filter(request)
+
+    def load() -> tuple[PendingReview | None, int, bool, int, dict[str, list[str]]]:
         with store(request)() as session:
             return (
                 held_review(session, user),
-                pending_count(session),
+                pending_count(session, wanted),
                 last_decision(session, user) is not None,
                 decided_since(session, user, today),
+                facets(session),
             )
 
-    review, remaining, can_undo, decided = await run_in_threadpool(load)
+    review, remaining, can_undo, decided, menus = await run_in_threadpool(load)
     matching = web_settings(request).matching
     notice = request.session.pop("notice", None)
     data = {
@@ -107,6 +112,7 @@ async def queue(request: Request) -> Response:
         "review": _review_json(review) if review else None,
         "can_undo": can_undo,
         "thresholds": {"auto": matching.auto, "review": matching.review},
+        "filter": {k: v for k, v in vars(wanted).items() if v},
     }
     context: dict[str, Any] = {
         "review": review,
@@ -115,6 +121,8 @@ async def queue(request: Request) -> Response:
         "notice": notice,
         "can_undo": can_undo,
         "matching": matching,
+        "wanted": wanted,
+        "menus": menus,
     }
     if review is not None:
         left, right = diff_words(
@@ -129,6 +137,26 @@ async def queue(request: Request) -> Response:
             rival_item=review.breakdown.get("rival_item"),
         )
     return render(request, "queue.html", context, data)
+
+
+QUEUE_FILTER = ("council", "period", "kind")
+
+
+def _queue_filter(request: Request) -> QueueFilter:
+    """The queue's filter: from the page's form when it sends one (then kept in the session
+    for the decisions that follow), else the one kept."""
+    params = request.query_params
+    if any(name in params for name in QUEUE_FILTER):
+        request.session["queue_filter"] = {
+            name: params.get(name, "")[:200] for name in QUEUE_FILTER if params.get(name)
+        }
+    return _saved_filter(request)
+
+
+def _saved_filter(request: Request) -> QueueFilter:
+    saved = request.session.get("queue_filter")
+    saved = saved if isinstance(saved, dict) else {}
+    return QueueFilter(**{name: str(saved[name]) for name in QUEUE_FILTER if saved.get(name)})
 
 
 @requires("review")
@@ -185,7 +213,9 @@ async def _claim_next(request: Request, user: User) -> PendingReview | None:
             held = held_review(session, user)
             if held is not None:
                 return held
-            found = pending_reviews(session, user, limit=1, skip=skipped)
+            found = pending_reviews(
+                session, user, limit=1, skip=skipped, wanted=_saved_filter(request)
+            )
             return found[0] if found else None
 
     return await run_in_threadpool(claim_next)
