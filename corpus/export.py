@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from corpus.summary import ItemSummary
 from models import CanonicalItem, Document, Link, Record
-from models.schema import MEMBER_STATES
+from models.schema import MEMBER_STATES, DocumentStatus
 
 OCCURRENCE_COLUMNS = (
     "canonical_id",
@@ -94,7 +94,7 @@ def occurrence_rows(session: Session, council: str | None = None) -> Iterator[di
         select(Record, Document, Link)
         .join(Document, Record.document_id == Document.id)
         .outerjoin(Link, Link.record_id == Record.id)
-        .where(Document.status == "ok")
+        .where(Document.status == DocumentStatus.OK)
         .order_by(Document.council, Document.period_start, Document.id, Record.ordinal)
         .execution_options(yield_per=2000)
     )

@@ -22,6 +22,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from models import Decision
+from models.schema import Verdict
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Judgements:
         judgements = cls()
         for decision in session.scalars(
             select(Decision).where(
-                Decision.verdict == "different",
+                Decision.verdict == Verdict.DIFFERENT,
                 Decision.deleted_at.is_(None),
                 or_(Decision.record_id.in_(records), Decision.other_record_id.in_(records)),
             )

@@ -10,12 +10,14 @@ from sqlalchemy.orm import Session
 
 from corpus.summary import ItemSummary
 from models import AuditEvent, CanonicalItem, Decision, Document, Link, Record, User
-from models.schema import MEMBER_STATES
+from models.schema import MEMBER_STATES, DocumentStatus
 
 
 def councils(session: Session) -> list[str | None]:
     """The councils with readable documents in the store, unknown (None) last."""
-    rows = session.scalars(select(Document.council).where(Document.status == "ok").distinct()).all()
+    rows = session.scalars(
+        select(Document.council).where(Document.status == DocumentStatus.OK).distinct()
+    ).all()
     return sorted(rows, key=lambda council: (council is None, council or ""))
 
 

@@ -22,7 +22,7 @@ from corpus.matching import DEFAULT_SETTINGS, Item, MatchSettings, Placement, Re
 from corpus.occurrence import Occurrence
 from corpus.queries import councils
 from models import CanonicalItem, Decision, Document, Link, MatchingRun, Record
-from models.schema import MEMBER_STATES
+from models.schema import MEMBER_STATES, DocumentStatus
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def _council_records(
             select(Record, Document, Link)
             .join(Document, Record.document_id == Document.id)
             .outerjoin(Link, Link.record_id == Record.id)
-            .where(Document.status == "ok", _same_council(council))
+            .where(Document.status == DocumentStatus.OK, _same_council(council))
             .order_by(Document.period_start, Document.id, Record.ordinal)
         )
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from corpus.judgements import Judgements
 from corpus.register import members_by_item, reports_continue
 from models import AuditEvent, CanonicalItem, Decision, Document, Link, Record, User
+from models.schema import DocumentStatus, Verdict
 from parsers.fields.codes import code_key
 
-Verdict = Literal["same", "different", "move"]
-VERDICTS: tuple[str, ...] = ("same", "different", "move")
+VERDICTS: tuple[str, ...] = (Verdict.SAME, Verdict.DIFFERENT, Verdict.MOVE)
+"""The verdicts on a pending match; dismiss and correct settle flagged extractions."""
 CLAIM = dt.timedelta(minutes=15)
 
 
@@ -222,11 +223,11 @@ def apply_decision(
         previous=previous,
         canonical_item_id=suggested,
     )
-    if verdict == "same":
+    if verdict == Verdict.SAME:
         if suggested is None:
             raise ReviewError(f"link {link_id} has no suggested item")
         _join(session, link, record, suggested)
-    elif verdict == "move":
+    elif verdict == Verdict.MOVE:
         if target_item_id is None:
             raise ReviewError("say which item to move the record to")
         _join(session, link, record, target_item_id)
@@ -326,7 +327,7 @@ def undo(session: Session, decision_id: int, reviewer: User | None) -> Link | No
         raise ReviewError(f"undo decision {later.id} first; it was made after this one")
     previous = decision.previous
     decision.deleted_at = _now()
-    if decision.verdict in {"dismiss", "correct"}:
+    if decision.verdict in {Verdict.DISMISS, Verdict.CORRECT}:
         record = session.get_one(Record, decision.record_id)
         record.title, record.code = str(previous["title"]), _str_or_none(previous.get("code"))
         record.code_key, record.flagged = code_key(record.code), True
@@ -357,7 +358,7 @@ def flagged_records(session: Session, limit: int = 50) -> list[tuple[Record, Doc
     rows = session.execute(
         select(Record, Document)
         .join(Document, Record.document_id == Document.id)
-        .where(Record.flagged.is_(True), Document.status == "ok")
+        .where(Record.flagged.is_(True), Document.status == DocumentStatus.OK)
         .order_by(Document.id, Record.ordinal)
         .limit(limit)
     ).all()
@@ -388,7 +389,7 @@ def settle_flag(
     record.flagged = False
     decision = Decision(
         record_id=record.id,
-        verdict="correct" if corrected else "dismiss",
+        verdict=Verdict.CORRECT if corrected else Verdict.DISMISS,
         user_id=reviewer.id if reviewer else None,
         previous=previous,
     )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from corpus.register import carry_over
 from models import AuditEvent, Document, Record
+from models.schema import DocumentStatus
 from parsers import MEDIA_TYPES, PARSER_VERSION, ParsedDocument, ParseError, parse_file, sniff
 from parsers.councils import infer_council
 from parsers.ocr import OcrMode
@@ -73,7 +74,7 @@ def is_current(document: Document | None) -> bool:
     return (
         document is not None
         and document.parser_version == PARSER_VERSION
-        and document.status != "failed"
+        and document.status != DocumentStatus.FAILED
     )
 
 
@@ -169,7 +170,11 @@ def store_parsed(
     name = display_name(path)
     with sessions.begin() as session:
         existing = already_stored(session, sha256)
-        if failure is not None and existing is not None and existing.status != "failed":
+        if (
+            failure is not None
+            and existing is not None
+            and existing.status != DocumentStatus.FAILED
+        ):
             return Outcome(name, "failed", failure, sha256=sha256, document_id=existing.id)
         document = existing or Document(sha256=sha256)
         if existing is None:
@@ -192,9 +197,9 @@ def store_parsed(
             carry_over(session, existing, fresh)
         document.records = fresh
         if failure:
-            document.status = "failed"
+            document.status = DocumentStatus.FAILED
         else:
-            document.status = "ok" if document.records else "empty"
+            document.status = DocumentStatus.OK if document.records else DocumentStatus.EMPTY
         session.flush()
         session.add(
             AuditEvent(

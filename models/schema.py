@@ -49,6 +49,24 @@ class LinkState(StrEnum):
     CONFIRMED = "confirmed"  # placed by a reviewer
 
 
+class Verdict(StrEnum):
+    """A reviewer's judgement of a record (`Decision.verdict`)."""
+
+    SAME = "same"  # the suggested item is right
+    DIFFERENT = "different"  # it is not: the record starts an item of its own
+    MOVE = "move"  # it belongs to another item, named by the reviewer
+    DISMISS = "dismiss"  # a flagged extraction is fine as read
+    CORRECT = "correct"  # a flagged extraction, corrected
+
+
+class DocumentStatus(StrEnum):
+    """What reading a stored document gave (`Document.status`)."""
+
+    OK = "ok"  # records found
+    EMPTY = "empty"  # read, but no action or indicator table in it
+    FAILED = "failed"  # could not be read; `problems` says why
+
+
 # The states whose record belongs to its item; a pending record belongs to none yet.
 MEMBER_STATES = (LinkState.NEW.value, LinkState.AUTO.value, LinkState.CONFIRMED.value)
 
