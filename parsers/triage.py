@@ -101,6 +101,15 @@ def _open(path: Path) -> pdfium.PdfDocument:
         raise ParseError(f"damaged or truncated PDF ({error})") from error
 
 
+def _metadata(pdf: pdfium.PdfDocument) -> dict[str, str]:
+    """Title, author and the rest, or nothing when they cannot be decoded: they only help
+    to name the document, and a damaged entry must not stop it being read."""
+    try:
+        return pdf.get_metadata_dict()
+    except (UnicodeDecodeError, pdfium.PdfiumError):
+        return {}
+
+
 def _is_ruled(page: pdfium.PdfPage) -> bool:
     return _count_objects(page, PATH) >= RULED_PATHS
 
@@ -132,7 +141,7 @@ def scan_pages(path: Path) -> Survey:
     damaged: dict[int, str] = {}
     first_text: list[str] = []
     try:
-        metadata = pdf.get_metadata_dict()
+        metadata = _metadata(pdf)
         previous_was_table = False
         for number in range(len(pdf)):
             try:

@@ -19,6 +19,7 @@ from ingest.cli import main
 from models import Record, open_store
 from parsers import parse_file
 from parsers.model import ParseError
+from parsers.triage import scan_pages
 from tests.conftest import FIXTURES, SAMPLES
 from tests.hostile import KINDS, hostile_files
 
@@ -112,6 +113,16 @@ FUZZED = {
     "page-pdfium-cannot-load.pdf": (6, "page 2: damaged page; it cannot be read"),
     "page-layout-raises.pdf": (22, "page 3: damaged page; it cannot be read"),
 }
+
+
+def test_metadata_that_cannot_be_decoded_is_left_out() -> None:
+    """The survey reads the pages without the title it cannot decode; this file's own
+    damage is then named by the layout reader."""
+    path = FIXTURES / "fuzz" / "metadata-not-utf16.pdf"
+    survey = scan_pages(path)
+    assert survey.facts.title is None and survey.facts.page_count
+    with pytest.raises(ParseError, match="damaged PDF"):
+        parse_file(path, ocr="never")
 
 
 @pytest.mark.parametrize("name", sorted(FUZZED))
