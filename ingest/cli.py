@@ -228,13 +228,17 @@ def _submit(
     if not follow:
         click.echo(job_id)
         return
-    while True:
+
+    def poll() -> dict[str, Any]:
         with app.sessions() as session:
-            progress = job_progress(session.get_one(IngestJob, job_id))
-        if progress["finished"]:
-            break
-        time.sleep(0.5)
-    entries: list[dict[str, Any]] = list(progress["files"])  # type: ignore[call-overload]
+            return job_progress(session.get_one(IngestJob, job_id))
+
+    if as_json or not sys.stdout.isatty():
+        while not (progress := poll())["finished"]:
+            time.sleep(0.5)
+    else:
+        progress = _follow_job(poll, len(file_ids))
+    entries: list[dict[str, Any]] = list(progress["files"])
     entries += [
         {"name": o.file, "state": o.status, "reason": o.reason, "records": 0, "attempts": 0}
         for o in not_read
@@ -265,6 +269,26 @@ def worker(app: AppContext, concurrency: int, time_limit: float) -> None:
         )
     app.sessions  # noqa: B018 - the store must open (and be up to date) before work arrives
     run_worker(make_engine(app.broker_url, app.database_url, time_limit), concurrency)
+
+
+def _follow_job(poll: Callable[[], dict[str, Any]], total: int) -> dict[str, Any]:
+    """Documents the workers have read of those sent, as they read them, then matching."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, transient=True) as shown:
+        task = shown.add_task("Workers reading", total=total)
+        while True:
+            progress = poll()
+            files: list[dict[str, Any]] = progress["files"]
+            done = sum(f["state"] not in ("waiting", "ingesting") for f in files)
+            state = "Matching" if progress["state"] == "matching" else "Workers reading"
+            shown.update(task, completed=done, description=state)
+            if progress["finished"]:
+                return progress
+            time.sleep(0.5)
 
 
 def _with_progress(run: Callable[..., BatchReport]) -> BatchReport:
