@@ -10,6 +10,7 @@ and rules take the place of the text layer's, and the same reading follows.
 from __future__ import annotations
 
 import itertools
+import math
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -396,6 +397,12 @@ def rows_merge(rows: list[GridRow]) -> list[str]:
     return [" ".join((r.cells[i] or "") for r in rows if i < len(r.cells)) for i in range(width)]
 
 
+def _placed(word: Word) -> bool:
+    """A word a damaged text matrix put nowhere (NaN or infinite coordinates) has no place
+    in a row or column; the page's other words are read without it."""
+    return all(math.isfinite(word[key]) for key in ("x0", "x1", "top", "bottom"))
+
+
 def page_blocks(
     page: pdfplumber.page.Page,
     table_index: int,
@@ -407,7 +414,11 @@ def page_blocks(
     if ocr is not None:
         words = ocr.words
     else:
-        words = page.extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=2)
+        words = [
+            word
+            for word in page.extract_words(keep_blank_chars=False, x_tolerance=1.5, y_tolerance=2)
+            if _placed(word)
+        ]
     blocks: list[tuple[float, Block]] = []
     columns: list[float] | None = None
     ruled = ruled_tables(page, words, ocr=ocr)

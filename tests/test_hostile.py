@@ -115,6 +115,13 @@ FUZZED = {
 }
 
 
+def test_words_a_damaged_text_matrix_puts_nowhere_are_left_out() -> None:
+    """Words at NaN coordinates once stopped the line grouping; now the page reads without
+    them and the document gives its named problems."""
+    parsed = parse_file(FIXTURES / "fuzz" / "word-with-nan-coordinates.pdf", ocr="never")
+    assert parsed.problems
+
+
 def test_metadata_that_cannot_be_decoded_is_left_out() -> None:
     """The survey reads the pages without the title it cannot decode; this file's own
     damage is then named by the layout reader."""
