@@ -83,7 +83,7 @@ def reports_continue(session: Session, one: Document, other: Document) -> bool:
 
 
 def match_council(session: Session, council: str | None, settings: MatchSettings) -> MatchSummary:
-    _lock_council(session, council)
+    lock_council(session, council)
     run = MatchingRun(council=council, settings=settings.as_dict(), counts={})
     session.add(run)
     session.flush()
@@ -112,12 +112,17 @@ def _same_council(council: str | None) -> ColumnElement[bool]:
     return Document.council.is_(None) if council is None else Document.council == council
 
 
-def _lock_council(session: Session, council: str | None) -> None:
-    """Two matchers on one council at once would link the same record twice (PostgreSQL)."""
+def lock_key(council: str | None) -> str:
+    """The name of a council's matching lock (PostgreSQL advisory locks are keyed by its hash)."""
+    return f"councilreg-match:{council or ''}"
+
+
+def lock_council(session: Session, council: str | None) -> None:
+    """Two matchers on one council at once would link the same record twice (PostgreSQL);
+    held until the session's transaction ends. SQLite needs none: it has one writer."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-            {"key": f"councilreg-match:{council or ''}"},
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": lock_key(council)}
         )
 
 

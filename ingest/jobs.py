@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exists, select, text, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from corpus.register import run_matching
@@ -99,7 +99,7 @@ def waiting_largest_first(job: IngestJob) -> list[int]:
     return [row.id for row in sorted(job.files, key=size, reverse=True) if row.state == "waiting"]
 
 
-def start_file(session: Session, file_id: int) -> tuple[Path, IngestOptions] | None:
+def start_file(session: Session, file_id: int) -> JobFile | None:
     """Mark a file as being read (another attempt, if a worker died on it); None when the
     file is already finished, so a redelivered task does nothing twice."""
     row = session.get(JobFile, file_id)
@@ -109,7 +109,7 @@ def start_file(session: Session, file_id: int) -> tuple[Path, IngestOptions] | N
     row.attempts += 1
     if row.job.state == "queued":
         row.job.state = "running"
-    return Path(row.path), options_from_json(row.job.options)
+    return row
 
 
 def finish_file(session: Session, file_id: int, outcome: Outcome) -> None:
@@ -137,11 +137,10 @@ def ingest_job_file(
     """The per-document unit for one job file, its row kept up to date; the job's id, or
     None when there was nothing to do. `interrupts` pass through (see `parse_job`)."""
     with sessions.begin() as session:
-        started = start_file(session, file_id)
-        job_id = session.get(JobFile, file_id).job_id if started else None  # type: ignore[union-attr]
-    if started is None:
-        return None
-    path, options = started
+        row = start_file(session, file_id)
+        if row is None:
+            return None
+        job_id, path, options = row.job_id, Path(row.path), options_from_json(row.job.options)
     outcome = ingest_document(sessions, path, options, interrupts)
     with sessions.begin() as session:
         finish_file(session, file_id, outcome)
@@ -173,8 +172,8 @@ def claim_matching(sessions: sessionmaker[Session], job_id: str) -> bool:
 
 
 def match_job(sessions: sessionmaker[Session], job_id: str, settings: MatchSettings) -> None:
-    """Match the councils the job's documents belong to, one at a time; on PostgreSQL an
-    advisory lock per council keeps two workers from matching one council at once."""
+    """Match the councils the job's documents belong to, one at a time (matching holds a
+    lock per council on PostgreSQL, so two workers never match one council at once)."""
     with sessions() as session:
         councils = sorted(
             {
@@ -191,11 +190,10 @@ def match_job(sessions: sessionmaker[Session], job_id: str, settings: MatchSetti
     try:
         for council in councils:
             with sessions() as session:
-                lock_council(session, council)
-                for summary in run_matching(session, settings, council=council or None):
-                    for state, count in summary.counts.items():
-                        matched[state] = matched.get(state, 0) + count
-                session.commit()
+                summaries = run_matching(session, settings, council or None, all_councils=False)
+            for summary in summaries:
+                for state, count in summary.counts.items():
+                    matched[state] = matched.get(state, 0) + count
     except Exception as failure:  # the files are stored; say matching must be rerun
         error = f"matching stopped: {failure}; run `councilreg match`"
     with sessions.begin() as session:
@@ -216,12 +214,8 @@ def run_job_here(
     Also how a restarted server finishes the jobs it had queued."""
     with sessions.begin() as session:
         job = session.get_one(IngestJob, job_id)
-        rows = {row.path: row.id for row in job.files if row.state in UNFINISHED}
-        for row in job.files:
-            if row.id in rows.values():
-                row.state, row.started_at = "ingesting", _now()
-                row.attempts += 1
-        job.state = "running"
+        started = [start_file(session, row.id) for row in job.files]
+        rows = {row.path: row.id for row in started if row is not None}
         options = options_from_json(job.options)
 
     def record(outcome: Outcome) -> None:
@@ -253,12 +247,6 @@ def unfinished_jobs(session: Session) -> list[str]:
             .order_by(IngestJob.submitted_at)
         )
     )
-
-
-def lock_council(session: Session, council: str) -> None:
-    """Held until the session's transaction ends. SQLite needs none: it has one writer."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": council})
 
 
 def job_progress(job: IngestJob) -> dict[str, object]:

@@ -22,9 +22,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from ingest.jobs import claim_matching, fail_file, lock_council, submit_job
-from ingest.unit import IngestOptions
-from models import Document, IngestJob, JobFile, open_store
+from corpus.register import lock_council, lock_key
+from corpus.settings import MatchSettings
+from ingest.jobs import claim_matching, fail_file, match_job, submit_job
+from ingest.unit import IngestOptions, ingest_document
+from models import Document, IngestJob, JobFile, Link, Record, open_store
 from review.app import create_app
 from review.auth import add_user
 from review.settings import WebSettings
@@ -302,14 +304,19 @@ def test_one_caller_matches_a_finished_job_and_one_council_is_matched_at_a_time(
         fail_file(sessions, session_file_id(sessions, job_id), "gone")
         assert [claim_matching(sessions, job_id) for _ in range(3)] == [True, False, False]
 
+        def taken_elsewhere(session: Session, council: str) -> bool:
+            free = session.scalar(
+                text("SELECT pg_try_advisory_xact_lock(hashtext(:key))"),
+                {"key": lock_key(council)},
+            )
+            return not free
+
         with sessions() as first, sessions() as second:
             lock_council(first, "Wyvern Vale")
-            taken = second.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext('Wyvern Vale'))"))
-            other = second.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext('Ashcombe'))"))
-            assert (taken, other) == (False, True)
+            assert taken_elsewhere(second, "Wyvern Vale")
+            assert not taken_elsewhere(second, "Ashcombe")
             first.commit()
-            again = second.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext('Wyvern Vale'))"))
-            assert again is True
+            assert not taken_elsewhere(second, "Wyvern Vale")
     finally:
         sessions.kw["bind"].dispose()
 
@@ -317,3 +324,30 @@ def test_one_caller_matches_a_finished_job_and_one_council_is_matched_at_a_time(
 def session_file_id(sessions: sessionmaker[Session], job_id: str) -> int:
     with sessions() as session:
         return session.scalars(select(JobFile.id).where(JobFile.job_id == job_id)).one()
+
+
+def test_a_jobs_matching_touches_only_the_councils_of_its_documents(postgres_url: str) -> None:
+    """A document with no council is matched among the council-less ones; the councils
+    the job never touched are left to their own matching."""
+    sessions = open_store(postgres_url)
+    try:
+        unknown, other = (
+            ingest_document(sessions, SAMPLES / name, IngestOptions())
+            for name in (
+                "sp-2021-22-finance-property-ab.docx",
+                "wyvern-vale-service-plans-2015-16.pdf",
+            )
+        )
+        with sessions.begin() as session:
+            session.get_one(Document, unknown.document_id).council = None
+            job = submit_job(session, [("a.docx", SAMPLES / "a.docx")], IngestOptions())
+            job.files[0].state, job.files[0].document_id = "new", unknown.document_id
+            job.state = "matching"
+            job_id = job.id
+        match_job(sessions, job_id, MatchSettings())
+        with sessions() as session:
+            linked = set(session.scalars(select(Record.document_id).join(Link)))
+        assert linked == {unknown.document_id}, "the other council was matched too"
+        assert other.records
+    finally:
+        sessions.kw["bind"].dispose()
