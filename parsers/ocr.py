@@ -17,7 +17,7 @@ import shutil
 import statistics
 import subprocess
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,12 +141,26 @@ def read_page(path: Path, index: int, settings: OcrSettings = OCR) -> OcrPage:
 def distinct_words(words: list[Word]) -> list[Word]:
     """One word per place: Tesseract sometimes reads one word twice, from two overlapping
     layout blocks, and a doubled header word shifts every column the header defines. Of
-    words that mostly cover each other, the surer one stays."""
+    words that mostly cover each other, the surer one stays. Words are compared only with
+    those in the same horizontal bands, so a page costs about its word count, not its
+    square."""
     kept: list[Word] = []
+    by_band: dict[int, list[Word]] = defaultdict(list)
     for word in sorted(words, key=lambda w: -float(w.get("conf", 0))):
-        if not any(_overlap(word, other) > 0.5 for other in kept):
+        bands = _bands(word)
+        if not any(_overlap(word, other) > 0.5 for band in bands for other in by_band[band]):
             kept.append(word)
+            for band in bands:
+                by_band[band].append(word)
     return sorted(kept, key=lambda w: (w["top"], w["x0"]))
+
+
+BAND = 10.0
+"""Points of page height per band: two boxes that overlap at all share a band."""
+
+
+def _bands(word: Word) -> range:
+    return range(int(word["top"] // BAND), int(word["bottom"] // BAND) + 1)
 
 
 def _overlap(a: Word, b: Word) -> float:
