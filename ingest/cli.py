@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ingest.batch import BatchReport
-    from ingest.unit import Outcome
+    from ingest.unit import IngestOptions, Outcome
     from parsers.model import Period
     from parsers.ocr import OcrMode
 
@@ -199,7 +199,7 @@ def ingest(
 def _submit(
     app: AppContext,
     paths: Iterable[Path],
-    options: Any,
+    options: IngestOptions,
     time_limit: float,
     follow: bool,
     as_json: bool,
@@ -277,13 +277,15 @@ def _follow_job(poll: Callable[[], dict[str, Any]], total: int) -> dict[str, Any
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from ingest.jobs import UNFINISHED
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, transient=True) as shown:
         task = shown.add_task("Workers reading", total=total)
         while True:
             progress = poll()
             files: list[dict[str, Any]] = progress["files"]
-            done = sum(f["state"] not in ("waiting", "ingesting") for f in files)
+            done = sum(f["state"] not in UNFINISHED for f in files)
             state = "Matching" if progress["state"] == "matching" else "Workers reading"
             shown.update(task, completed=done, description=state)
             if progress["finished"]:
