@@ -105,17 +105,13 @@ def match(
     record of each report that continues an earlier one of that period — the next
     quarter's report, a revised version — but never two records of unrelated documents
     of one year (two directorates' plans, say)."""
-    by_document: dict[tuple[int, int, int, tuple[int, int | None]], list[Occurrence]] = defaultdict(
-        list
-    )
+    by_document: dict[tuple[int, int | None], list[Occurrence]] = defaultdict(list)
     for occurrence in occurrences:
-        order = -1 if occurrence.document is None else occurrence.document
-        by_document[(occurrence.period, occurrence.point, order, occurrence.source)].append(
-            occurrence
-        )
+        by_document[occurrence.source].append(occurrence)
     seen = _placed_by_document(register)
     placements: list[Placement] = []
-    for (period, _, _, source), document in sorted(by_document.items()):
+    for source, document in sorted(by_document.items(), key=_reading_order):
+        period = source[0]
         earlier = {other: held for other, held in seen.items() if other[0] == period}
         continued = continued_documents(document, earlier, settings)
         for kind, group in _by_kind(document):
@@ -124,6 +120,12 @@ def match(
             )
         seen[source] = document
     return placements
+
+
+def _reading_order(entry: tuple[tuple[int, int | None], list[Occurrence]]) -> tuple[int, int, int]:
+    """Period, then reporting point (a meeting date), then document: oldest first."""
+    (period, document), rows = entry
+    return (period, rows[0].point, -1 if document is None else document)
 
 
 def _placed_by_document(register: Register) -> dict[tuple[int, int | None], list[Occurrence]]:
