@@ -125,6 +125,40 @@ def test_a_scanned_table_is_read_from_its_image(name: str) -> None:
     assert not any(r.flagged for r in records)
 
 
+def test_a_scanned_list_in_a_cell_is_split_at_its_bullets() -> None:
+    """Tesseract drops a bullet or reads it as a letter; the image shows a solid dot, and
+    the list gives one record per item, as the born-digital page does."""
+    records = parse_file(LAYOUTS / "scanned-indicator-list.pdf").records
+    assert [(r.kind, r.title, r.cells.get("target")) for r in records] == [
+        ("indicator", "Net additional dwellings completed each year", "target 500 a year"),
+        ("indicator", "Adoption of the site allocations plan", None),
+        ("indicator", "Number of affordable homes completed", "Target to increase"),
+    ]
+    assert [r.code for r in records][1:] == ["LOI DEL2a", None]
+
+
+def test_scanned_grey_boxes_parted_by_white_gaps_are_cells() -> None:
+    """No rule on the page: the cells' sides are where the shading steps."""
+    assert rows("scanned-shaded-boxes.pdf") == [
+        (1, None, "Grow apprenticeships across the council", [], ["Head of Human Resources"],
+         None, 1),
+        (1, None, "Offer health checks to all staff", [], ["Head of Human Resources"], None, 2),
+        (1, None, "Support carers to stay in work", [], ["Head of Human Resources"], None, 3),
+    ]  # fmt: skip
+
+
+def test_scanned_rag_cells_are_read_on_dark_and_mid_grey_fills() -> None:
+    """White capitals on a dark fill are turned; black ones on a grey fill are not (the
+    fill is no ink either); two dark cells one above the other stay two rows."""
+    records = parse_file(LAYOUTS / "scanned-rag-cells.pdf").records
+    assert [(r.code, r.status) for r in records] == [
+        ("KA.5", "red"),
+        ("KA.6", "red"),
+        ("KA.7", "amber"),
+        ("KA.8", "green"),
+    ]
+
+
 def test_records_ocr_is_unsure_of_are_flagged_with_the_reason() -> None:
     from parsers.ocr import OcrSettings
     from parsers.pdf import parse_pdf
