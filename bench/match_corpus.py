@@ -1,4 +1,5 @@
-"""Matching quality on the corpus series, against two naive baselines, scored by score.py.
+"""Matching quality on the corpus series: councilreg beside baselines and Splink, scored
+by score.py in one run.
 
     python bench/match_corpus.py ../shared/corpus                  # gold records as input
     python bench/match_corpus.py ../shared/corpus --occurrences F  # also score a CLI export
@@ -7,7 +8,21 @@
 
 With gold records as input the figures measure matching alone, free of extraction errors;
 the ``--occurrences`` export (ingest → match → export) measures the product end to end.
-Every method is scored in the same run by ../shared/eval/score.py, so figures compare.
+Every method is scored in the same run by ../shared/eval/score.py, so figures compare;
+each line also gives the method's own seconds.
+
+The methods beside councilreg:
+
+* exact code; title ratio ≥ 85 (naive);
+* **title + code with assignment**: each document's records assigned one to one to the
+  items so far by token-set title similarity plus an exact-code bonus (the Hungarian
+  method), linked at 0.85 and above;
+* **Splink** (``pip install -e .[bench]``), set up as its guides advise: blocking on
+  council and kind across documents, title compared exactly, by Jaro-Winkler and by token
+  containment, code exactly, indicators and officers by array overlap; u from random
+  pairs, m by expectation maximisation on two blocking passes; then, document by document,
+  each record joins the earlier item of its best pair (one record per document), linked
+  at probability ≥ 0.99 and queued for review from 0.5.
 """
 
 from __future__ import annotations
@@ -17,6 +32,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -114,6 +130,156 @@ def title_ratio(documents: list[tuple[str, dict]], threshold: float = 85.0) -> l
     return rows
 
 
+def title_code_assignment(documents: list[tuple[str, dict]], link: float = 0.85) -> list[Row]:
+    """Baseline: each document's records assigned one to one to the items so far, by token-set
+    title similarity (0-1) plus 0.5 when the codes are the same; linked at ``link``."""
+    from scipy.optimize import linear_sum_assignment
+
+    council = documents[0][1]["council"]
+    items: list[tuple[str, str | None]] = []  # (latest title, code) per item
+    rows: list[Row] = []
+    by_document: dict[int, list[tuple[Occurrence, str, dict]]] = defaultdict(list)
+    for entry in _occurrences(documents):
+        by_document[entry[0].source[0]].append(entry)
+    order = sorted(by_document, key=lambda d: (by_document[d][0][0].period, d))
+    for document in order:
+        entries = by_document[document]
+        chosen: dict[int, int] = {}
+        if items:
+            scores = process.cdist(
+                [o.title_norm for o, _, _ in entries],
+                [title for title, _ in items],
+                scorer=fuzz.token_set_ratio,
+            ) / 100.0
+            for i, (occurrence, _, _) in enumerate(entries):
+                for j, (_, code) in enumerate(items):
+                    if occurrence.code_key and occurrence.code_key == code:
+                        scores[i, j] += 0.5
+            for i, j in zip(*linear_sum_assignment(-scores), strict=True):
+                if scores[i, j] >= link:
+                    chosen[int(i)] = int(j)
+        for i, (occurrence, file, record) in enumerate(entries):
+            if i in chosen:
+                items[chosen[i]] = (occurrence.title_norm, occurrence.code_key)
+                rows.append(_row(file, record, f"{council}#{chosen[i]}", "auto"))
+            else:
+                items.append((occurrence.title_norm, occurrence.code_key))
+                rows.append(_row(file, record, f"{council}#{len(items) - 1}", "new"))
+    return rows
+
+
+def splink_rows(series: dict[str, list[tuple[str, dict]]]) -> list[Row]:
+    """Splink over every council at once (its model learns from all of them), then each
+    council's documents in order: a record joins the item of its most probable earlier
+    partner not already holding a record of its document."""
+    import pandas as pd
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    records, meta = [], {}
+    for council, documents in series.items():
+        for occurrence, file, record in _occurrences(documents):
+            uid = f"{council}|{occurrence.key}"
+            meta[uid] = (council, occurrence, file, record)
+            records.append(
+                {
+                    "unique_id": uid,
+                    "council": council,
+                    "kind": occurrence.kind,
+                    "document": occurrence.source[0],
+                    "title": occurrence.title_norm or None,
+                    "title_words": sorted(set(occurrence.title_norm.split())) or None,
+                    "code": occurrence.code_key,
+                    "indicators": sorted(record.get("indicators") or []) or None,
+                    "officers": sorted(o.lower() for o in record.get("officers") or []) or None,
+                }
+            )
+    containment = (
+        "len(list_intersect(title_words_l, title_words_r)) >= "
+        "0.8 * least(len(title_words_l), len(title_words_r))"
+    )
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        blocking_rules_to_generate_predictions=[
+            "l.council = r.council and l.kind = r.kind and l.document <> r.document"
+        ],
+        comparisons=[
+            cl.CustomComparison(
+                output_column_name="title",
+                comparison_levels=[
+                    cll.NullLevel("title"),
+                    cll.ExactMatchLevel("title"),
+                    cll.JaroWinklerLevel("title", 0.95),
+                    cll.CustomLevel(containment, "one title holds the other's words"),
+                    cll.JaroWinklerLevel("title", 0.85),
+                    cll.JaroWinklerLevel("title", 0.7),
+                    cll.ElseLevel(),
+                ],
+            ),
+            cl.ExactMatch("code"),
+            cl.ArrayIntersectAtSizes("indicators", [1]),
+            cl.ArrayIntersectAtSizes("officers", [1]),
+        ],
+        retain_intermediate_calculation_columns=False,
+    )
+    linker = Linker(pd.DataFrame(records), settings, DuckDBAPI(), set_up_basic_logging=False)
+    linker.training.estimate_probability_two_random_records_match(
+        ["l.council = r.council and l.code = r.code"], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6)
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("council", "code"), fix_u_probabilities=True
+    )
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("council", "title"), fix_u_probabilities=True
+    )
+    pairs = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
+    best: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for left, right, probability in zip(
+        pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_probability"], strict=True
+    ):
+        best[left].append((probability, right))
+        best[right].append((probability, left))
+    rows: list[Row] = []
+    for council in series:
+        item_of: dict[str, str] = {}
+        documents_in: dict[str, set[int]] = defaultdict(set)
+        mine = [uid for uid, m in meta.items() if m[0] == council]
+        order = sorted(mine, key=lambda u: (meta[u][1].period, meta[u][1].source[0]))
+        for document in dict.fromkeys(meta[u][1].source[0] for u in order):
+            members = [u for u in order if meta[u][1].source[0] == document]
+            candidates = sorted(
+                (
+                    (probability, uid, item_of[other])
+                    for uid in members
+                    for probability, other in best[uid]
+                    if other in item_of
+                ),
+                reverse=True,
+            )
+            taken: dict[str, tuple[str, float]] = {}
+            for probability, uid, item in candidates:
+                if uid in taken or document in documents_in[item]:
+                    continue
+                if any(chosen == item for chosen, _ in taken.values()):
+                    continue
+                taken[uid] = (item, probability)
+            for uid in members:
+                _, occurrence, file, record = meta[uid]
+                item, probability = taken.get(uid, ("", 0.0))
+                if probability >= 0.99:
+                    item_of[uid] = item
+                    documents_in[item].add(document)
+                    rows.append(_row(file, record, item, "auto"))
+                    continue
+                item_of[uid] = f"{council}#s{len(rows)}"
+                documents_in[item_of[uid]].add(document)
+                state = "pending" if item else "new"
+                rows.append(_row(file, record, item_of[uid], state, item))
+    return rows
+
+
 def score(corpus: Path, rows: list[Row], scorer: Path) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", delete=False) as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -137,7 +303,9 @@ def describe(name: str, figures: dict) -> str:
     return (
         f"{name:<28} auto P {auto['precision']:.4f} R {auto['recall']:.4f}   "
         f"after review P {oracle['precision']:.4f} R {oracle['recall']:.4f}   "
-        f"review load {figures['review_load']:.4f}   aligned {figures['aligned_to_gold']}/{figures['gold_records']}"
+        f"review load {figures['review_load']:.4f}   "
+        f"aligned {figures['aligned_to_gold']}/{figures['gold_records']}"
+        + (f"   {figures['seconds']:.1f} s" if "seconds" in figures else "")
     )
 
 
@@ -149,13 +317,27 @@ def main() -> None:
         "councilreg (gold records)": councilreg(MatchSettings()),
         "baseline: exact code": exact_code,
         "baseline: title ratio >= 85": title_ratio,
+        "baseline: title+code assigned": title_code_assignment,
     }
     if "--no-baselines" in sys.argv:
         methods = dict(list(methods.items())[:1])
     figures = {}
     for name, method in methods.items():
+        started = time.perf_counter()
         rows = [row for documents in series.values() for row in method(documents)]
-        figures[name] = score(corpus, rows, scorer)
+        seconds = time.perf_counter() - started
+        figures[name] = {**score(corpus, rows, scorer), "seconds": round(seconds, 2)}
+    if "--no-baselines" not in sys.argv:
+        try:
+            started = time.perf_counter()
+            rows = splink_rows(series)
+            seconds = time.perf_counter() - started
+            figures["Splink 4 (expert settings)"] = {
+                **score(corpus, rows, scorer),
+                "seconds": round(seconds, 2),
+            }
+        except ImportError:
+            print("Splink is not installed (pip install -e .[bench]); left out", file=sys.stderr)
     if "--occurrences" in sys.argv:
         exported = Path(sys.argv[sys.argv.index("--occurrences") + 1])
         figures["councilreg (end to end)"] = score_file(corpus, exported, scorer)

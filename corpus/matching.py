@@ -244,15 +244,24 @@ def link_candidates(
     if not group or not members:
         return {}, set()
     left = [occurrence.title_norm for occurrence in group]
-    right = [member.title_norm for _, member, _ in members]
+    # A title an item keeps from year to year is compared once, however many members
+    # carry it.
+    distinct: dict[str, int] = {}
+    place = np.array(
+        [distinct.setdefault(member.title_norm, len(distinct)) for _, member, _ in members]
+    )
+    right = list(distinct)
     similarity = (
-        process.cdist(
-            left, right, scorer=fuzz.ratio, dtype=np.uint8, workers=settings.workers
-        ).astype(np.uint16)
-        + process.cdist(
-            left, right, scorer=fuzz.token_set_ratio, dtype=np.uint8, workers=settings.workers
+        (
+            process.cdist(
+                left, right, scorer=fuzz.ratio, dtype=np.uint8, workers=settings.workers
+            ).astype(np.uint16)
+            + process.cdist(
+                left, right, scorer=fuzz.token_set_ratio, dtype=np.uint8, workers=settings.workers
+            )
         )
-    ) / 200.0
+        / 200.0
+    )[:, place]
     by_code: dict[str, list[int]] = defaultdict(list)
     by_indicator: dict[str, list[int]] = defaultdict(list)
     for index, (_, member, _) in enumerate(members):

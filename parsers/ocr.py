@@ -104,16 +104,18 @@ class OcrPage:
 
     @property
     def text(self) -> str:
-        """The words in lines, top to bottom, as a text layer would give them: a line
-        parts where a gap wider than a word space parts two cells, as a text layer
-        writes each cell apart."""
+        """The words in lines, top to bottom, as a text layer would give them. A text
+        layer may write a row's cells on one line or each apart, so both are given: each
+        line, then its cells (runs parted by more than a word space) when it has several."""
         from parsers.geometry import group_lines, line_phrases
 
-        return "\n".join(
-            " ".join(word["text"] for word in phrase)
-            for line in group_lines(self.words)
-            for phrase in line_phrases(line, CELL_GAP)
-        )
+        lines = []
+        for line in group_lines(self.words):
+            lines.append(line.text)
+            cells = line_phrases(line, CELL_GAP)
+            if len(cells) > 1:
+                lines += [" ".join(word["text"] for word in cell) for cell in cells]
+        return "\n".join(lines)
 
     def is_ruled(self) -> bool:
         """Enough ruling lines in the image to count as a ruled page (as page triage asks)."""
@@ -158,8 +160,8 @@ def unread_bullets(ink: np.ndarray, words: list[Word], scale: float) -> list[Wor
     """List bullets Tesseract left out: its page layout often takes a bullet for a speck,
     and a list in a cell then reads as one run-on paragraph. A solid round or square blob
     smaller than a letter (`is_bullet`), with a word starting just to its right on the same
-    line and no word over it, is a bullet; it takes that word's line. A one-character word
-    over such a blob is made the bullet it is."""
+    line, none just to its left and no word over it, is a bullet; it takes that word's
+    line. A one-character word over such a blob is made the bullet it is."""
     import cv2
 
     if not words:
@@ -186,6 +188,11 @@ def unread_bullets(ink: np.ndarray, words: list[Word], scale: float) -> list[Wor
             for word in words
             if word["x0"] <= (x0 + x1) / 2 <= word["x1"] and word["top"] <= middle <= word["bottom"]
         ]
+        if any(
+            word["top"] <= middle <= word["bottom"] and 0 <= x0 - word["x1"] < height
+            for word in words
+        ):
+            continue  # a word just before it: a letter split from its word, not a bullet
         for word in covered:
             if word["text"] in BULLET_READINGS:
                 word["text"] = "•"
@@ -600,7 +607,7 @@ def tesseract_words(
         text, confidence = (row.get("text") or "").strip(), float(row.get("conf") or -1)
         left, top = int(row["left"]), int(row["top"])
         box = image[top : top + int(row["height"]), left : left + int(row["width"])]
-        if text in BULLET_READINGS and is_bullet(box):
+        if text in BULLET_READINGS and row.get("word_num") == "1" and is_bullet(box):
             text = "•"
         if not text or confidence < 0 or is_speck(text, confidence):
             continue
@@ -626,11 +633,19 @@ BULLET_FILL = 0.62
 
 def is_bullet(box: np.ndarray) -> bool:
     """A list bullet, which Tesseract reads as a letter ("e", "o", "«"): one solid blob,
-    about as wide as it is high, filling its box as no letter does."""
+    about as wide as it is high, filling its box as no letter does. (Only a line's first
+    word is asked: a bullet starts its line, and a small bold letter split from its word
+    can fill its box as densely.)"""
+    import cv2
+
     height, width = box.shape[:2]
     if height < 4 or width < 4 or not 0.6 <= width / height <= 1.6:
         return False
-    return float((box < 128).mean()) >= BULLET_FILL
+    ink = (box < 128).astype(np.uint8)
+    if float(ink.mean()) < BULLET_FILL:
+        return False
+    _, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    return hierarchy is None or not (hierarchy[0][:, 3] >= 0).any()  # solid: no eye, as "e" has
 
 
 CODE_COMMA = re.compile(r"^([A-Z]{1,6}),(\d)")

@@ -59,7 +59,9 @@ PLAN_TITLE = re.compile(
 )
 FINANCE_HEADER = re.compile(
     r"£|budget|cost|spend|revenue|capital|salary|fte|grade|variance|"
-    r"forecast|income|expenditure|savings|likelihood|impact|risk",
+    r"forecast|income|expenditure|savings|likelihood|impact|risk|"
+    # a ledger of payments or contracts, as councils publish them for transparency
+    r"payee|supplier|vendor|invoice|\binv\b|\bvat\b|contract value",
     re.I,
 )
 
