@@ -146,11 +146,14 @@ def title_code_assignment(documents: list[tuple[str, dict]], link: float = 0.85)
         entries = by_document[document]
         chosen: dict[int, int] = {}
         if items:
-            scores = process.cdist(
-                [o.title_norm for o, _, _ in entries],
-                [title for title, _ in items],
-                scorer=fuzz.token_set_ratio,
-            ) / 100.0
+            scores = (
+                process.cdist(
+                    [o.title_norm for o, _, _ in entries],
+                    [title for title, _ in items],
+                    scorer=fuzz.token_set_ratio,
+                )
+                / 100.0
+            )
             for i, (occurrence, _, _) in enumerate(entries):
                 for j, (_, code) in enumerate(items):
                     if occurrence.code_key and occurrence.code_key == code:
