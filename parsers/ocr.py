@@ -140,7 +140,7 @@ def read_page(path: Path, index: int, settings: OcrSettings = OCR) -> OcrPage:
     gray = reverse_dark_ground(gray)
     ground = page_ground(gray)
     ink = binarise(gray, ground)
-    horizontal, vertical = rule_masks(ink, settings.rule_share)
+    horizontal, vertical = rule_masks(ink | faint_ink(gray, ground), settings.rule_share)
     scale = 72.0 / settings.dpi
     edges = rule_edges(horizontal, "h", scale) + rule_edges(vertical, "v", scale)
     edges += fill_edges(ground, settings.rule_share, scale)
@@ -328,6 +328,18 @@ def page_ground(gray: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx(
         gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (STROKE, STROKE))
     )
+
+
+FAINT_INK = 25
+"""Grey levels below its ground (several times a scanner's noise) that a pale rule keeps."""
+
+
+def faint_ink(gray: np.ndarray, ground: np.ndarray) -> np.ndarray:
+    """Ink too pale to be a letter's but darker than its ground: the light grey rules a
+    printed-to-PDF web table draws between its rows. Only rules are looked for in it; a
+    letter's pale edge is too short to pass for one."""
+    faint = gray.astype(np.int16) < ground.astype(np.int16) - FAINT_INK
+    return faint.astype(np.uint8) * 255
 
 
 def flatten_background(gray: np.ndarray, ground: np.ndarray) -> np.ndarray:
@@ -611,7 +623,7 @@ def tesseract_words(
             text = "•"
         if not text or confidence < 0 or is_speck(text, confidence):
             continue
-        text = CODE_COMMA.sub(r"\1.\2", text)
+        text = RULE_REMNANT.sub("", CODE_COMMA.sub(r"\1.\2", text)) or text
         words.append(
             {
                 "text": text,
@@ -648,6 +660,8 @@ def is_bullet(box: np.ndarray) -> bool:
     return hierarchy is None or not (hierarchy[0][:, 3] >= 0).any()  # solid: no eye, as "e" has
 
 
+RULE_REMNANT = re.compile(r"^[|\[\]!]+(?=\S)|(?<=\d)[|\[\]!]+$")
+"""A column rule read into the word beside it: ``|Maidstone``, ``2,567|``, ``2,308]``."""
 CODE_COMMA = re.compile(r"^([A-Z]{1,6}),(\d)")
 """``KA,25``: a code's full stop read as a comma; no English word is written so."""
 STRAY_MARKS = frozenset("|()[]{}!")
