@@ -140,7 +140,7 @@ def read_page(path: Path, index: int, settings: OcrSettings = OCR) -> OcrPage:
     gray = reverse_dark_ground(gray)
     ground = page_ground(gray)
     ink = binarise(gray, ground)
-    horizontal, vertical = rule_masks(ink | faint_ink(gray, ground), settings.rule_share)
+    horizontal, vertical = rule_masks(ink | faint_ink(gray, ground, ink), settings.rule_share)
     scale = 72.0 / settings.dpi
     edges = rule_edges(horizontal, "h", scale) + rule_edges(vertical, "v", scale)
     edges += fill_edges(ground, settings.rule_share, scale)
@@ -334,12 +334,16 @@ FAINT_INK = 25
 """Grey levels below its ground (several times a scanner's noise) that a pale rule keeps."""
 
 
-def faint_ink(gray: np.ndarray, ground: np.ndarray) -> np.ndarray:
-    """Ink too pale to be a letter's but darker than its ground: the light grey rules a
-    printed-to-PDF web table draws between its rows. Only rules are looked for in it; a
-    letter's pale edge is too short to pass for one."""
+def faint_ink(gray: np.ndarray, ground: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """Ink too pale to be a letter's but darker than its ground, away from any ink: the
+    light grey rules a printed-to-PDF web table draws between its rows. Only rules are
+    looked for in it. A letter's pale rim is left out, or a line of bold capitals would
+    join into a rule along their tops."""
+    import cv2
+
     faint = gray.astype(np.int16) < ground.astype(np.int16) - FAINT_INK
-    return faint.astype(np.uint8) * 255
+    near_ink = cv2.dilate(ink, np.ones((7, 7), np.uint8)) > 0
+    return (faint & ~near_ink).astype(np.uint8) * 255
 
 
 def flatten_background(gray: np.ndarray, ground: np.ndarray) -> np.ndarray:
