@@ -110,7 +110,7 @@ def ruled_tables(
     grid leaves a row as one cell."""
     found = []
     for table in _grids(page, ocr):
-        rows = _grid_rows(page, table, words)
+        rows = without_phantom_columns(_grid_rows(page, table, words))
         if _under_split(rows):
             bands = [_bbox(r.bbox) for r in table.rows]
             rows = aligned_rows(page, bands, words, settings) or rows
@@ -175,6 +175,37 @@ def _grid_rows(page: pdfplumber.page.Page, table: Any, words: list[Word]) -> lis
             )
         )
     return rows
+
+
+def without_phantom_columns(rows: list[GridRow]) -> list[GridRow]:
+    """The rows without grid columns that a short stray line (a fill's edge in one banner
+    row, a rule's stub) made: no text in any row, and merged over from the left in most
+    rows that have cells of their own. The table would no longer be the width of its
+    next page's part. An empty column with cells of its own (an icon column) is real."""
+    width = max((len(r.cells) for r in rows), default=0)
+    divided = [r for r in rows if sum(c is not None for c in r.cells) >= 2]
+
+    def cell(row: GridRow, column: int) -> str | None:
+        return row.cells[column] if column < len(row.cells) else None
+
+    kept = [
+        column
+        for column in range(width)
+        if any((cell(r, column) or "").strip() for r in rows)
+        or sum(cell(r, column) is None for r in divided) * 2 < len(divided)
+    ]
+    if len(kept) == width or not kept:
+        return rows
+    return [
+        GridRow(
+            [r.cells[c] if c < len(r.cells) else None for c in kept],
+            page=r.page,
+            bbox=r.bbox,
+            index=r.index,
+            above=frozenset(kept.index(c) for c in r.above if c in kept),
+        )
+        for r in rows
+    ]
 
 
 def _under_split(rows: list[GridRow]) -> bool:

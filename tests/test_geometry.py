@@ -145,3 +145,32 @@ def test_cells_that_contradict_a_header_role_make_it_comments() -> None:
     ) == ["comments", "comments", "officer", "status"]
     # Too few cells to overrule the header.
     assert checked_roles(["officer"], [strategies[:2]]) == ["officer"]
+
+
+def test_a_column_a_stray_line_split_off_a_merged_cell_is_dropped_and_an_empty_real_one_kept() -> (
+    None
+):
+    """A fill's edge in one banner row splits the Measure column in the grid: empty, and
+    merged over from the left in the rows below, it goes. An icon column whose cells are
+    empty but its own stays, so the next page's part keeps the table's width."""
+    from parsers.pdf import without_phantom_columns
+    from parsers.tables import GridRow
+
+    split = [
+        GridRow(["CORPORATE PRIORITY", None, None, "", None]),
+        GridRow(["Key Action No", "Action", "Measure", None, "Deadline"]),
+        GridRow(
+            ["KA.14", "Review of temporary accommodation", "Finalise review", None, "Mar 2018"]
+        ),
+    ]
+    assert [r.cells for r in without_phantom_columns(split)] == [
+        ["CORPORATE PRIORITY", None, None, None],
+        ["Key Action No", "Action", "Measure", "Deadline"],
+        ["KA.14", "Review of temporary accommodation", "Finalise review", "Mar 2018"],
+    ]
+    icons = [
+        GridRow(["People", None, None, None]),
+        GridRow(["CSHS08", "Implement e-billing", "", "Action Off Target"]),
+        GridRow(["SFP06", "Review the corporate property", "", "Action On Target"]),
+    ]
+    assert without_phantom_columns(icons) == icons
