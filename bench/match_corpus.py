@@ -171,7 +171,9 @@ def title_code_assignment(documents: list[tuple[str, dict]], link: float = 0.85)
     return rows
 
 
-def splink_rows(series: dict[str, list[tuple[str, dict]]]) -> list[Row]:
+def splink_rows(
+    series: dict[str, list[tuple[str, dict]]], auto: float = 0.99, review: float = 0.5
+) -> list[Row]:
     """Splink over every council at once (its model learns from all of them), then each
     council's documents in order: a record joins the item of its most probable earlier
     partner not already holding a record of its document."""
@@ -237,7 +239,7 @@ def splink_rows(series: dict[str, list[tuple[str, dict]]]) -> list[Row]:
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("council", "title"), fix_u_probabilities=True
     )
-    pairs = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
+    pairs = linker.inference.predict(threshold_match_probability=review).as_pandas_dataframe()
     best: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for left, right, probability in zip(
         pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_probability"], strict=True
@@ -271,7 +273,7 @@ def splink_rows(series: dict[str, list[tuple[str, dict]]]) -> list[Row]:
             for uid in members:
                 _, occurrence, file, record = meta[uid]
                 item, probability = taken.get(uid, ("", 0.0))
-                if probability >= 0.99:
+                if probability >= auto:
                     item_of[uid] = item
                     documents_in[item].add(document)
                     rows.append(_row(file, record, item, "auto"))
