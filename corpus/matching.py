@@ -222,6 +222,26 @@ def _place_group(
     return placements
 
 
+def latest_of_each_wording(members: list[Occurrence]) -> list[Occurrence]:
+    """Of an item's members that say the same (title, code, indicators, officers, section),
+    only the latest: every comparison but the period gap scores them alike, and the gap
+    never favours an older one. An item carried unchanged for years is judged once."""
+    latest: dict[tuple[object, ...], Occurrence] = {}
+    for member in members:
+        said = (
+            member.title_norm,
+            member.code_key,
+            member.code_stem,
+            member.sequence_code,
+            member.indicators,
+            member.officers,
+            member.section,
+        )
+        if said not in latest or member.period >= latest[said].period:
+            latest[said] = member
+    return list(latest.values())
+
+
 def link_candidates(
     group: list[Occurrence],
     items: list[Item],
@@ -239,7 +259,7 @@ def link_candidates(
         (column, member, unsure)
         for column, item in enumerate(items)
         for unsure, kept in ((False, item.members), (True, item.tentative))
-        for member in kept
+        for member in latest_of_each_wording(kept)
     ]
     if not group or not members:
         return {}, set()
