@@ -104,6 +104,13 @@ def test_a_page_without_text_is_read_by_ocr_or_reported_when_ocr_is_off() -> Non
     assert [r.code for r in never.records] == ["KA.30"]
 
 
+SHADED_BOXES = [
+    (1, None, "Grow apprenticeships across the council", [], ["Head of Human Resources"], None, 1),
+    (1, None, "Offer health checks to all staff", [], ["Head of Human Resources"], None, 2),
+    (1, None, "Support carers to stay in work", [], ["Head of Human Resources"], None, 3),
+]  # fmt: skip
+"""What the slide of grey boxes gives, born-digital or scanned."""
+
 SCANNED = [
     (1, "KA.1", "Set up a shared service Home Improvement Agency", [D(2015, 4, 30)],
      ["Head of Housing and Health"], "green", 0),
@@ -139,12 +146,7 @@ def test_a_scanned_list_in_a_cell_is_split_at_its_bullets() -> None:
 
 def test_scanned_grey_boxes_parted_by_white_gaps_are_cells() -> None:
     """No rule on the page: the cells' sides are where the shading steps."""
-    assert rows("scanned-shaded-boxes.pdf") == [
-        (1, None, "Grow apprenticeships across the council", [], ["Head of Human Resources"],
-         None, 1),
-        (1, None, "Offer health checks to all staff", [], ["Head of Human Resources"], None, 2),
-        (1, None, "Support carers to stay in work", [], ["Head of Human Resources"], None, 3),
-    ]  # fmt: skip
+    assert rows("scanned-shaded-boxes.pdf") == SHADED_BOXES
 
 
 def test_scanned_rag_cells_are_read_on_dark_and_mid_grey_fills() -> None:
@@ -310,12 +312,7 @@ def test_horizontal_rules_only_take_columns_from_the_words_across_two_pages() ->
 
 
 def test_filled_boxes_without_rules_are_cells_and_a_box_merged_down_is_shared() -> None:
-    assert rows("shaded-boxes.pdf") == [
-        (1, None, "Grow apprenticeships across the council", [], ["Head of Human Resources"],
-         None, 1),
-        (1, None, "Offer health checks to all staff", [], ["Head of Human Resources"], None, 2),
-        (1, None, "Support carers to stay in work", [], ["Head of Human Resources"], None, 3),
-    ]  # fmt: skip
+    assert rows("shaded-boxes.pdf") == SHADED_BOXES
     first = parse_file(LAYOUTS / "shaded-boxes.pdf").records[0]
     assert first.section == ["Support people into good work"]
 
