@@ -144,9 +144,10 @@ def read_page(path: Path, index: int, settings: OcrSettings = OCR) -> OcrPage:
     scale = 72.0 / settings.dpi
     edges = rule_edges(horizontal, "h", scale) + rule_edges(vertical, "v", scale)
     edges += fill_edges(ground, settings.rule_share, scale)
-    text_image = without_rules(flatten_background(gray, ground), horizontal | vertical)
+    rules = horizontal | vertical
+    text_image = without_rules(flatten_background(gray, ground), rules)
     words = tesseract_words(text_image, scale, settings)
-    letters = ink & ~(horizontal | vertical)
+    letters = ink & ~rules
     words += second_look(text_image, letters, words, scale, settings)
     words += unread_bullets(letters, words, scale)
     return OcrPage(words=distinct_words(words), edges=edges, skew=skew)
@@ -183,16 +184,16 @@ def unread_bullets(ink: np.ndarray, words: list[Word], scale: float) -> list[Wor
             for word in words
             if word["top"] <= middle <= word["bottom"] and 0 < word["x0"] - x1 < 2.5 * height
         ]
-        covered = [
-            word
-            for word in words
-            if word["x0"] <= (x0 + x1) / 2 <= word["x1"] and word["top"] <= middle <= word["bottom"]
-        ]
         if any(
             word["top"] <= middle <= word["bottom"] and 0 <= x0 - word["x1"] < height
             for word in words
         ):
             continue  # a word just before it: a letter split from its word, not a bullet
+        covered = [
+            word
+            for word in words
+            if word["x0"] <= (x0 + x1) / 2 <= word["x1"] and word["top"] <= middle <= word["bottom"]
+        ]
         for word in covered:
             if word["text"] in BULLET_READINGS:
                 word["text"] = "•"
@@ -282,8 +283,8 @@ def reverse_dark_ground(gray: np.ndarray) -> np.ndarray:
     """Light letters on a dark fill (a header band printed white on navy, a RAG cell in red)
     turned dark on light, as Tesseract and the ink mask expect. A fill is what stays dark
     when the page's dark letters are closed away (`STROKE`), with the light letters it
-    holds (the holes in it); it is turned only when its letters are lighter than it, so black letters on a
-    mid-grey fill (a green or amber RAG cell) stay as they are."""
+    holds; it is turned only when its letters are lighter than it, so black letters on
+    a mid-grey fill (a green or amber RAG cell) stay as they are."""
     import cv2
 
     # Half a stroke window: the light letters, grown by it, must stay holes in the fill
@@ -438,18 +439,16 @@ def fill_edges(ground: np.ndarray, share: float, scale: float) -> list[dict[str,
 
     steps, across = sides(level), sides(level.T).T
     edges = []
-    for mask, orientation, length in (
-        (steps, "h", max(int(width * share), 15)),
-        (across, "v", max(int(height * share / 1.4), 15)),
+    horizontal, vertical = max(int(width * share), 15), max(int(height * share / 1.4), 15)
+    # The side is found as a ragged band a few pixels wide: thickened across (7 px) and
+    # bridged along (9 px) before it must run a rule's length. Kernels are (width, height).
+    for mask, orientation, thick, bridge, long in (
+        (steps, "h", (1, 7), (9, 1), (horizontal, 1)),
+        (across, "v", (7, 1), (1, 9), (1, vertical)),
     ):
-        # The side is found as a ragged band a few pixels wide: thickened across and
-        # bridged along before it must run a rule's length.
-        (across_px, along_px), long = ((1, 7), (9, 1)), (length, 1)
-        if orientation == "v":
-            (across_px, along_px), long = ((7, 1), (1, 9)), (1, length)
         rect = cv2.MORPH_RECT
-        band = cv2.dilate(np.ascontiguousarray(mask), cv2.getStructuringElement(rect, across_px))
-        band = cv2.morphologyEx(band, cv2.MORPH_CLOSE, cv2.getStructuringElement(rect, along_px))
+        band = cv2.dilate(np.ascontiguousarray(mask), cv2.getStructuringElement(rect, thick))
+        band = cv2.morphologyEx(band, cv2.MORPH_CLOSE, cv2.getStructuringElement(rect, bridge))
         lines = cv2.morphologyEx(band, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, long))
         count, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
         for label in range(1, count):
@@ -622,9 +621,9 @@ def tesseract_words(
     for row in rows:
         text, confidence = (row.get("text") or "").strip(), float(row.get("conf") or -1)
         left, top = int(row["left"]), int(row["top"])
-        box = image[top : top + int(row["height"]), left : left + int(row["width"])]
-        if text in BULLET_READINGS and row.get("word_num") == "1" and is_bullet(box):
-            text = "•"
+        if text in BULLET_READINGS and row.get("word_num") == "1":
+            box = image[top : top + int(row["height"]), left : left + int(row["width"])]
+            text = "•" if is_bullet(box) else text
         if not text or confidence < 0 or is_speck(text, confidence):
             continue
         text = RULE_REMNANT.sub("", CODE_COMMA.sub(r"\1.\2", text)) or text
