@@ -108,6 +108,95 @@ def match_council(session: Session, council: str | None, settings: MatchSettings
     return MatchSummary(council, run.id, dict(run.counts))
 
 
+def rematch_later_suggestions(
+    session: Session, document: Document, now: dt.datetime
+) -> MatchSummary | None:
+    """Match the council's later suggestions again, after a record of ``document`` was judged.
+
+    They were made while that record's place was unsure: a successor that could only be
+    suggested through it may now link on its own evidence, and one that followed a rejected
+    guess must look again. Placed links, and suggestions a reviewer has judged or is looking
+    at, stay as they are. The run uses the settings of the council's last one."""
+    decided = select(Decision.record_id).where(Decision.deleted_at.is_(None))
+    later = [
+        link
+        for link, other in session.execute(
+            select(Link, Document)
+            .join(Record, Link.record_id == Record.id)
+            .join(Document, Record.document_id == Document.id)
+            .where(
+                Link.state == "pending",
+                _same_council(document.council),
+                Link.record_id.not_in(decided),
+            )
+        )
+        if _reading_position(other) > _reading_position(document)
+        and not _held(link.claimed_until, now)
+    ]
+    if not later:
+        return None
+    for link in later:
+        session.delete(link)
+    session.flush()
+    return rematch_council(session, document.council)
+
+
+def rematch_council(session: Session, council: str | None) -> MatchSummary:
+    """Match a council's unplaced records with the settings of its last run, inside the
+    caller's transaction (a reviewer's decision and what follows from it land together)."""
+    last = session.scalars(
+        select(MatchingRun).where(_same_run_council(council)).order_by(MatchingRun.id.desc())
+    ).first()
+    settings = MatchSettings(**last.settings) if last and last.settings else DEFAULT_SETTINGS
+    return match_council(session, council, settings)
+
+
+def unmake_run(session: Session, run_id: int) -> None:
+    """Take back what a matching run placed that nobody has judged since: its links go
+    (their records are unplaced again) and the items it made that hold nothing go too."""
+    decided = select(Decision.record_id).where(Decision.deleted_at.is_(None))
+    for link in session.scalars(
+        select(Link).where(Link.run_id == run_id, Link.record_id.not_in(decided))
+    ):
+        session.delete(link)
+    session.flush()
+    held = select(Link.canonical_item_id).where(Link.canonical_item_id.is_not(None))
+    suggested = select(Link.suggested_item_id).where(Link.suggested_item_id.is_not(None))
+    judged = select(Decision.canonical_item_id).where(Decision.canonical_item_id.is_not(None))
+    for item in session.scalars(
+        select(CanonicalItem).where(
+            CanonicalItem.run_id == run_id,
+            CanonicalItem.id.not_in(held),
+            CanonicalItem.id.not_in(suggested),
+            CanonicalItem.id.not_in(judged),
+        )
+    ):
+        session.delete(item)
+    session.flush()
+
+
+def _reading_position(document: Document) -> tuple[int, int, int]:
+    """Where matching reads a document: period, reporting point, then document (as
+    `corpus.matching` orders them)."""
+    return (
+        document.period_start.year if document.period_start else -1,
+        document.meeting_date.toordinal() if document.meeting_date else 0,
+        document.id,
+    )
+
+
+def _held(claimed_until: dt.datetime | None, now: dt.datetime) -> bool:
+    if claimed_until is None:
+        return False
+    if claimed_until.tzinfo is None:
+        claimed_until = claimed_until.replace(tzinfo=dt.UTC)
+    return claimed_until > now
+
+
+def _same_run_council(council: str | None) -> ColumnElement[bool]:
+    return MatchingRun.council.is_(None) if council is None else MatchingRun.council == council
+
+
 def _same_council(council: str | None) -> ColumnElement[bool]:
     return Document.council.is_(None) if council is None else Document.council == council
 

@@ -16,7 +16,13 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from corpus.judgements import Judgements
-from corpus.register import members_by_item, reports_continue
+from corpus.register import (
+    members_by_item,
+    rematch_council,
+    rematch_later_suggestions,
+    reports_continue,
+    unmake_run,
+)
 from models import AuditEvent, CanonicalItem, Decision, Document, Link, Record, User
 from models.schema import DocumentStatus, Verdict
 from parsers.fields.codes import code_key
@@ -246,6 +252,12 @@ def apply_decision(
     link.claimed_by = link.claimed_until = None
     session.add(decision)
     session.flush()
+    rematched = rematch_later_suggestions(
+        session, session.get_one(Document, record.document_id), now
+    )
+    if rematched is not None:
+        decision.previous = {**decision.previous, "rematch_run": rematched.run_id}
+        session.flush()
     _audit(
         session,
         reviewer,
@@ -336,6 +348,9 @@ def undo(session: Session, decision_id: int, reviewer: User | None) -> Link | No
     if link is None:
         raise ReviewError(f"record {decision.record_id} has no link to put back")
     created = previous.get("created_item_id")
+    rematch_run = previous.get("rematch_run")
+    if isinstance(rematch_run, int):
+        unmake_run(session, rematch_run)
     link.state = str(previous["state"])
     link.canonical_item_id = _int_or_none(previous.get("canonical_item_id"))
     link.suggested_item_id = _int_or_none(previous.get("suggested_item_id"))
@@ -348,6 +363,9 @@ def undo(session: Session, decision_id: int, reviewer: User | None) -> Link | No
         ).first()
         if holders is None:
             session.delete(session.get_one(CanonicalItem, created))
+    if isinstance(rematch_run, int):
+        record = session.get_one(Record, decision.record_id)
+        rematch_council(session, session.get_one(Document, record.document_id).council)
     _audit(session, reviewer, "decision.undo", link, {"decision": decision.id})
     session.flush()
     return link

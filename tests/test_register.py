@@ -359,3 +359,98 @@ def test_link_to_item_refuses_an_item_of_another_council(matched: sessionmaker[S
         session.flush()
         with pytest.raises(ReviewError, match="items never cross councils"):
             apply_decision(session, review.link_id, "move", reviewer, target_item_id=elsewhere.id)
+
+
+def _plan_docx(path: Path, heading: str, rows: list[tuple[str, str]]) -> Path:
+    """A one-table service plan in Word: code, action, deadline, lead officer."""
+    from docx import Document as WordDocument
+
+    document = WordDocument()
+    document.add_heading(heading)
+    table = document.add_table(rows=1, cols=4)
+    for cell, text in zip(
+        table.rows[0].cells, ["Ref", "Action", "Deadline", "Lead Officer"], strict=True
+    ):
+        cell.text = text
+    for code, action in rows:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = code, action
+        cells[2].text, cells[3].text = "31-Mar-25", "Head of Audit"
+    document.save(path)
+    return path
+
+
+SIBLINGS = [
+    ("KA.1", "Prepare the annual governance statement for Audit Committee"),
+    ("KA.2", "Refresh the corporate risk register each quarter"),
+]
+"""Rows every year repeats word for word, so each plan is an action table like any other."""
+
+
+@pytest.fixture
+def sibling_suggested_twice(sessions: sessionmaker[Session], tmp_path: Path) -> dict[str, int]:
+    """2022: audit; 2023: the anti-fraud sibling, only suggested for audit's item; 2024:
+    the sibling again, word for word, suggested through 2023's unjudged record."""
+    records = {}
+    for year, title in (
+        (2022, "Review of Shared Audit Service."),
+        (2023, "Review of Shared Anti-Fraud Service."),
+        (2024, "Review of Shared Anti-Fraud Service."),
+    ):
+        label = f"{year}/{year - 1999}"
+        path = _plan_docx(
+            tmp_path / f"plan-{year}.docx",
+            f"Audit service plan {label}",
+            [*SIBLINGS, ("KA.3", title)],
+        )
+        options = IngestOptions(council="One Council", period=parse_period_label(label))
+        outcome = ingest_document(sessions, path, options)
+        assert outcome.status == "new", outcome
+        with sessions() as session:
+            records[str(year)] = session.scalars(
+                select(Record.id).where(
+                    Record.document_id == outcome.document_id, Record.code == "KA.3"
+                )
+            ).one()
+    with sessions() as session:
+        run_matching(session)
+    assert _state(sessions, records["2023"])[0] == "pending"
+    assert _state(sessions, records["2024"]) == ("pending", None)
+    return records
+
+
+def _state(sessions: sessionmaker[Session], record_id: int) -> tuple[str, int | None]:
+    with sessions() as session:
+        link = session.scalars(select(Link).where(Link.record_id == record_id)).one()
+        return link.state, link.canonical_item_id
+
+
+def _link_id(sessions: sessionmaker[Session], record_id: int) -> int:
+    with sessions() as session:
+        return session.scalars(select(Link.id).where(Link.record_id == record_id)).one()
+
+
+@pytest.mark.parametrize("verdict", ["same", "different"])
+def test_a_judgement_lets_the_later_suggestion_through_it_link_on_its_own_evidence(
+    sessions: sessionmaker[Session], sibling_suggested_twice: dict[str, int], verdict: str
+) -> None:
+    """Once the reviewer has placed 2023's record (in audit's item or in one of its own),
+    2024's word-for-word repeat follows it automatically; undo puts both back in review."""
+    records = sibling_suggested_twice
+    with sessions() as session:
+        decision = apply_decision(session, _link_id(sessions, records["2023"]), verdict, None)
+        session.commit()
+        decision_id = decision.id
+    placed = _state(sessions, records["2023"])
+    assert placed[0] == ("confirmed" if verdict == "same" else "new")
+    assert _state(sessions, records["2024"]) == ("auto", placed[1])
+
+    with sessions() as session:
+        undo(session, decision_id, None)
+        session.commit()
+    assert _state(sessions, records["2023"])[0] == "pending"
+    assert _state(sessions, records["2024"]) == ("pending", None)
+    with sessions() as session:
+        assert session.scalars(select(CanonicalItem.id)).all() == sorted(
+            session.scalars(select(Link.canonical_item_id).where(Link.state == "new")).all()
+        ), "no item is left without its record"
