@@ -245,3 +245,41 @@ def probability(weight: float) -> float:
 def assess(pair: Pair, comparisons: Sequence[Comparison] = COMPARISONS) -> Assessment:
     parts = {comparison.name: comparison.assess(pair) for comparison in comparisons}
     return Assessment(PRIOR_WEIGHT + sum(weight for weight, _ in parts.values()), parts)
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """Comparisons in the order that rules a pair out soonest (the widest span of weights
+    first), each with the most the comparisons after it could still add."""
+
+    declared: tuple[str, ...]
+    steps: tuple[tuple[Comparison, float], ...]
+
+    @classmethod
+    def of(cls, comparisons: Sequence[Comparison]) -> Bounded:
+        ordered = sorted(comparisons, key=lambda c: -_span(c))
+        most = [max(0.0, *(level.weight for level in c.levels)) for c in ordered]
+        after = [sum(most[index + 1 :]) for index in range(len(ordered))]
+        return cls(tuple(c.name for c in comparisons), tuple(zip(ordered, after, strict=True)))
+
+
+def _span(comparison: Comparison) -> float:
+    """How far one field can move a weight: no evidence counts 0."""
+    weights = [0.0, *(level.weight for level in comparison.levels)]
+    return max(weights) - min(weights)
+
+
+def assess_reaching(pair: Pair, floor: float, bounded: Bounded) -> Assessment | None:
+    """The pair's assessment, or None once the fields still to come cannot lift its weight
+    to ``floor``: a pair that can never be suggested is not worth explaining. Blocking lets
+    through many pairs a title or a code already rules out; this stops at that field."""
+    weight = PRIOR_WEIGHT
+    found: dict[str, tuple[float, str]] = {}
+    for comparison, still_possible in bounded.steps:
+        part = comparison.assess(pair)
+        weight += part[0]
+        if weight + still_possible < floor:
+            return None
+        found[comparison.name] = part
+    parts = {name: found[name] for name in bounded.declared}
+    return Assessment(PRIOR_WEIGHT + sum(weight for weight, _ in parts.values()), parts)

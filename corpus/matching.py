@@ -21,9 +21,10 @@ from scipy.optimize import linear_sum_assignment
 from corpus.comparisons import (
     COMPARISONS,
     Assessment,
+    Bounded,
     Comparison,
     Pair,
-    assess,
+    assess_reaching,
     truncation_similarity,
 )
 from corpus.occurrence import Occurrence
@@ -291,6 +292,8 @@ def link_candidates(
             by_indicator[indicator].append(index)
     assessments: dict[tuple[int, int], Assessment] = {}
     tentative: set[tuple[int, int]] = set()
+    floor = _logit(settings.review)
+    bounded = Bounded.of(comparisons)
     for row, occurrence in enumerate(group):
         candidates = set(np.flatnonzero(similarity[row] >= settings.title_floor).tolist())
         if occurrence.code_stem:
@@ -305,7 +308,9 @@ def link_candidates(
                 float(similarity[row, index]),
                 truncation_similarity(occurrence.title_norm, member.title_norm),
             )
-            found = assess(Pair(occurrence, member, title), comparisons)
+            found = assess_reaching(Pair(occurrence, member, title), floor, bounded)
+            if found is None:
+                continue
             best = assessments.get((row, column))
             if best is None or found.weight > best.weight:
                 assessments[(row, column)] = found

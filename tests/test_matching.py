@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus.comparisons import Pair, assess, title_similarity
+from corpus.comparisons import COMPARISONS, Bounded, Pair, assess, assess_reaching, title_similarity
 from corpus.matching import MatchSettings, Register, match
 from corpus.normalise import code_stem, content_stems, is_sequence_code, normalise_text
 from corpus.occurrence import Occurrence
@@ -133,6 +133,29 @@ def test_pairs_from_real_plans(
         assert score >= DEFAULTS.review
     else:
         assert score < DEFAULTS.auto
+
+
+@pytest.mark.parametrize("floor", [-8.0, -4.0, -1.7, 0.0, 3.5, 8.0])
+def test_a_pair_is_set_aside_early_only_when_its_whole_assessment_is_below_the_floor(
+    floor: float,
+) -> None:
+    bounded = Bounded.of(COMPARISONS)
+    occurrences = [
+        _occurrence(number, 2016 + number % 3, title, code)
+        for number, (code, title) in enumerate(
+            [(row[0], row[1]) for row in PAIRS] + [(row[2], row[3]) for row in PAIRS]
+        )
+    ]
+    for left in occurrences:
+        for right in occurrences:
+            pair = Pair(left, right, title_similarity(left.title_norm, right.title_norm))
+            whole = assess(pair)
+            early = assess_reaching(pair, floor, bounded)
+            if whole.weight < floor:
+                assert early is None
+            else:
+                assert early == whole
+                assert list(early.parts) == list(whole.parts)
 
 
 def test_siblings_in_both_years_pair_up_by_assignment_not_by_first_come() -> None:
