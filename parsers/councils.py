@@ -24,6 +24,8 @@ def _clean(name: str) -> str | None:
     cleaned = " ".join(words)
     if len(words) < 2 or cleaned.lower() in {"county council", "district council", "city council"}:
         return None
+    if words[-2].lower() == "the":  # "Leader of the Council": a role, not a name
+        return None
     if cleaned.isupper():
         cleaned = cleaned.title().replace(" And ", " and ").replace(" Of ", " of ")
     return cleaned
@@ -50,8 +52,20 @@ def council_from_text(text: str) -> str | None:
             before = titled[: match.start()]
             if PARTNER_BEFORE.search(before):
                 continue
-            wrapped = index > 0 and not before.strip() and lines[index - 1][-1:].isalpha()
-            if wrapped and index not in headings:
+            # A name that starts its line after a capitalised word ends the line above is
+            # a wrapped name's tail ("… Bath & North East" / "Somerset Council. A further
+            # …"), unless it stands alone on its line as a heading does, or the line above
+            # is a heading in capitals ("DRAFT").
+            above = lines[index - 1] if index > 0 else ""
+            last = above.split()[-1] if above else ""
+            wrapped = (
+                not before.strip()
+                and last[:1].isupper()
+                and last[-1:].isalpha()
+                and not above.isupper()
+            )
+            alone = not titled[match.end() :].strip(" .,:;-")
+            if wrapped and not alone:
                 continue
             name = _clean(match.group(1))
             if name:

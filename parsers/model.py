@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-PARSER_VERSION = "0.4.0"
+PARSER_VERSION = "0.5.0"
 """Bumped whenever parsing changes what comes out: ingest re-parses older documents."""
 
 Kind = Literal["action", "indicator"]

@@ -117,11 +117,22 @@ def iter_blocks(document: DocxDocument) -> Iterator[Block]:
             table_index += 1
 
 
+def _lines(blocks: list[Block]) -> Iterator[str]:
+    """The paragraphs, and each table's header row as a line: a plan that is only a table
+    says what it is ("Update: March 2024") in its header. Its body rows say what is due
+    and when, not what the document is, so dates there would mislead."""
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            yield block.text
+        elif isinstance(block, GridTable) and block.rows:
+            yield " ".join(cell for cell in block.rows[0].cells if cell)
+
+
 def parse_docx(path: Path) -> ParsedDocument:
     document = _open(path)
     core = document.core_properties
     blocks = list(iter_blocks(document))
-    first_text = "\n".join(b.text for b in blocks[:60] if isinstance(b, Paragraph))
+    first_text = "\n".join(_lines(blocks[:60]))
     facts = DocumentFacts(
         title=core.title or None, author=core.author or None, first_text=first_text[:6000]
     )

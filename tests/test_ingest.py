@@ -292,3 +292,28 @@ def test_period_labels_across_a_century(label: str, start: str) -> None:
 
     period = parse_period_label(label)
     assert period is not None and period.start.isoformat() == start
+
+
+@pytest.mark.parametrize(
+    ("text", "council"),
+    [
+        ("Cabinet\nSomerset Council\n12 May 2024", "Somerset Council"),
+        (
+            "This Local Plan was adopted at a full meeting of\nFenland District Council on 8 May",
+            "Fenland District Council",
+        ),
+        # A partner's name wrapped across two lines of a cell is not the publisher's.
+        (
+            "working in partnership with Bath & North East\n"
+            "Somerset Council. A further 7 pipeline schemes are being developed",
+            None,
+        ),
+        ("DRAFT\nKent County Council Contributions to Improved Health", "Kent County Council"),
+        ("Councillor John Clark\nLeader of the Council", None),
+        ("We have worked with Bristol City Council to develop the scheme", None),
+    ],
+)
+def test_the_council_a_document_names_as_itself(text: str, council: str | None) -> None:
+    from parsers.councils import council_from_text
+
+    assert council_from_text(text) == council

@@ -205,15 +205,22 @@ def test_two_versions_of_one_report_in_one_year_link_one_to_one(
     sessions: sessionmaker[Session],
 ) -> None:
     """A tracker published as PDF and later as Word, the same reporting point: every row
-    of the second joins its row of the first, and review allows what matching did."""
+    of the second joins its row of the first, and review allows what matching did. Nothing
+    is said at ingest: both read their period from the header "Update: March 2024", and
+    neither takes a partner council named in its rows for its publisher."""
     real = SHARED / "real"
-    pdf, word = _ingest_as_one_year(
-        sessions,
-        [
-            real / "weca-cesap-action-tracker-2024-03.pdf",
-            real / "weca-cesap-action-tracker-2024-03-word.docx",
-        ],
-    )
+    outcomes = [
+        ingest_document(sessions, real / name, IngestOptions())
+        for name in (
+            "weca-cesap-action-tracker-2024-03.pdf",
+            "weca-cesap-action-tracker-2024-03-word.docx",
+        )
+    ]
+    pdf, word = (o.document_id for o in outcomes)
+    with sessions() as session:
+        run_matching(session)
+        described = {(d.council, d.period_label) for d in session.scalars(select(Document))}
+        assert described == {(None, "2023/24")}
     assert _documents_per_item(sessions) == [[pdf, word]] * 111
     with sessions() as session:
         documents = session.get_one(Document, pdf), session.get_one(Document, word)
