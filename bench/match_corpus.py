@@ -39,6 +39,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from corpus.comparisons import DEFAULT_WEIGHTS, Weights
+from corpus.learning import Judged, learn_weights
 from corpus.matching import MatchSettings, Register, match
 from corpus.occurrence import Occurrence
 
@@ -85,11 +87,12 @@ def _row(file: str, record: dict, item: str, state: str, suggested: str = "") ->
     }
 
 
-def councilreg(settings: MatchSettings) -> Method:
+def councilreg(settings: MatchSettings, weights: Weights = DEFAULT_WEIGHTS) -> Method:
     def run(documents: list[tuple[str, dict]]) -> list[Row]:
         occurrences = _occurrences(documents)
         placements = {
-            p.occurrence.key: p for p in match([o for o, _, _ in occurrences], Register(), settings)
+            p.occurrence.key: p
+            for p in match([o for o, _, _ in occurrences], Register(), settings, weights)
         }
         rows = []
         for occurrence, file, record in occurrences:
@@ -100,6 +103,43 @@ def councilreg(settings: MatchSettings) -> Method:
         return rows
 
     return run
+
+
+def reviewer_judgements(documents: list[tuple[str, dict]]) -> list[Judged]:
+    """Match a council's series, then judge every suggestion as a reviewer who knows the
+    gold answers would: the same item when the record's gold entity is the entity of the
+    record that founded the suggested item."""
+    occurrences = _occurrences(documents)
+    entity = {occurrence.key: record["entity"] for occurrence, _, record in occurrences}
+    placements = match([o for o, _, _ in occurrences], Register(), MatchSettings())
+    founder = {p.item: entity[p.occurrence.key] for p in placements if p.state == "new"}
+    return [
+        Judged(
+            {name: reason for name, (_, reason) in p.assessment.parts.items()},
+            entity[p.occurrence.key] == founder.get(p.item),
+        )
+        for p in placements
+        if p.state == "pending"
+        and p.assessment is not None
+        and p.assessment.score < MatchSettings().auto  # as corpus.register leaves out
+    ]
+
+
+def councilreg_learned(series: dict[str, list[tuple[str, dict]]]) -> list[Row]:
+    """Weights learned from a simulated reviewer, two-fold by council: the suggestions of
+    one half of the councils are judged, the weights learned from them, and the other half
+    matched with those weights; then the other way round. No council is matched with
+    weights learned from its own judgements."""
+    councils = sorted(series)
+    rows: list[Row] = []
+    for learn_from, held_out in (
+        (councils[0::2], councils[1::2]),
+        (councils[1::2], councils[0::2]),
+    ):
+        judged = [j for council in learn_from for j in reviewer_judgements(series[council])]
+        learned = councilreg(MatchSettings(), learn_weights(judged))
+        rows.extend(row for council in held_out for row in learned(series[council]))
+    return rows
 
 
 def exact_code(documents: list[tuple[str, dict]]) -> list[Row]:
@@ -332,6 +372,13 @@ def main() -> None:
         rows = [row for documents in series.values() for row in method(documents)]
         seconds = time.perf_counter() - started
         figures[name] = {**score(corpus, rows, scorer), "seconds": round(seconds, 2)}
+    started = time.perf_counter()
+    rows = councilreg_learned(series)
+    seconds = time.perf_counter() - started
+    figures["councilreg, weights learned"] = {
+        **score(corpus, rows, scorer),
+        "seconds": round(seconds, 2),
+    }
     if "--no-baselines" not in sys.argv:
         try:
             started = time.perf_counter()

@@ -10,8 +10,8 @@ Every link stores the per-field parts, so a reviewer sees why the machine thinks
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz
 
@@ -217,9 +217,50 @@ PRIOR_WEIGHT = -3.5
 
 
 @dataclass(frozen=True)
+class Weights:
+    """Everything a score is made of: the starting weight and each field's levels.
+
+    The defaults are set by hand from real plans; `corpus.learning` moves them by what
+    reviewers have judged. Stored with every matching run, so a score can always be
+    explained with the weights it was made with."""
+
+    prior: float = PRIOR_WEIGHT
+    comparisons: tuple[Comparison, ...] = COMPARISONS
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "prior": round(self.prior, 3),
+            "fields": {
+                c.name: {level.label: round(level.weight, 3) for level in c.levels}
+                for c in self.comparisons
+            },
+        }
+
+    def shifted(self, prior: float, levels: Mapping[tuple[str, str], float]) -> Weights:
+        """These weights with the starting weight and some (field, level) weights moved."""
+        return Weights(
+            self.prior + prior,
+            tuple(
+                replace(
+                    c,
+                    levels=tuple(
+                        replace(lv, weight=lv.weight + levels.get((c.name, lv.label), 0.0))
+                        for lv in c.levels
+                    ),
+                )
+                for c in self.comparisons
+            ),
+        )
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+@dataclass(frozen=True)
 class Assessment:
     weight: float
     parts: dict[str, tuple[float, str]]
+    prior: float = PRIOR_WEIGHT
 
     @property
     def score(self) -> float:
@@ -230,9 +271,9 @@ class Assessment:
         return {
             "score": round(self.score, 4),
             "weight": round(self.weight, 3),
-            "prior": PRIOR_WEIGHT,
+            "prior": round(self.prior, 3),
             "fields": {
-                name: {"weight": weight, "reason": reason}
+                name: {"weight": round(weight, 3), "reason": reason}
                 for name, (weight, reason) in self.parts.items()
             },
         }
@@ -242,9 +283,11 @@ def probability(weight: float) -> float:
     return 1.0 / (1.0 + math.exp(-weight))
 
 
-def assess(pair: Pair, comparisons: Sequence[Comparison] = COMPARISONS) -> Assessment:
-    parts = {comparison.name: comparison.assess(pair) for comparison in comparisons}
-    return Assessment(PRIOR_WEIGHT + sum(weight for weight, _ in parts.values()), parts)
+def assess(pair: Pair, weights: Weights = DEFAULT_WEIGHTS) -> Assessment:
+    parts = {comparison.name: comparison.assess(pair) for comparison in weights.comparisons}
+    return Assessment(
+        weights.prior + sum(weight for weight, _ in parts.values()), parts, weights.prior
+    )
 
 
 @dataclass(frozen=True)
@@ -252,15 +295,15 @@ class Bounded:
     """Comparisons in the order that rules a pair out soonest (the widest span of weights
     first), each with the most the comparisons after it could still add."""
 
-    declared: tuple[str, ...]
+    weights: Weights
     steps: tuple[tuple[Comparison, float], ...]
 
     @classmethod
-    def of(cls, comparisons: Sequence[Comparison]) -> Bounded:
-        ordered = sorted(comparisons, key=lambda c: -_span(c))
+    def of(cls, weights: Weights) -> Bounded:
+        ordered = sorted(weights.comparisons, key=lambda c: -_span(c))
         most = [max(0.0, *(level.weight for level in c.levels)) for c in ordered]
         after = [sum(most[index + 1 :]) for index in range(len(ordered))]
-        return cls(tuple(c.name for c in comparisons), tuple(zip(ordered, after, strict=True)))
+        return cls(weights, tuple(zip(ordered, after, strict=True)))
 
 
 def _span(comparison: Comparison) -> float:
@@ -273,7 +316,8 @@ def assess_reaching(pair: Pair, floor: float, bounded: Bounded) -> Assessment | 
     """The pair's assessment, or None once the fields still to come cannot lift its weight
     to ``floor``: a pair that can never be suggested is not worth explaining. Blocking lets
     through many pairs a title or a code already rules out; this stops at that field."""
-    weight = PRIOR_WEIGHT
+    prior = bounded.weights.prior
+    weight = prior
     found: dict[str, tuple[float, str]] = {}
     for comparison, still_possible in bounded.steps:
         part = comparison.assess(pair)
@@ -281,5 +325,5 @@ def assess_reaching(pair: Pair, floor: float, bounded: Bounded) -> Assessment | 
         if weight + still_possible < floor:
             return None
         found[comparison.name] = part
-    parts = {name: found[name] for name in bounded.declared}
-    return Assessment(PRIOR_WEIGHT + sum(weight for weight, _ in parts.values()), parts)
+    parts = {c.name: found[c.name] for c in bounded.weights.comparisons}
+    return Assessment(prior + sum(weight for weight, _ in parts.values()), parts, prior)

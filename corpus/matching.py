@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,11 +19,11 @@ from rapidfuzz import fuzz, process
 from scipy.optimize import linear_sum_assignment
 
 from corpus.comparisons import (
-    COMPARISONS,
+    DEFAULT_WEIGHTS,
     Assessment,
     Bounded,
-    Comparison,
     Pair,
+    Weights,
     assess_reaching,
     truncation_similarity,
 )
@@ -98,7 +98,7 @@ def match(
     occurrences: Iterable[Occurrence],
     register: Register,
     settings: MatchSettings = DEFAULT_SETTINGS,
-    comparisons: Sequence[Comparison] = COMPARISONS,
+    weights: Weights = DEFAULT_WEIGHTS,
 ) -> list[Placement]:
     """Place unlinked occurrences document by document, oldest first, growing the register.
 
@@ -117,7 +117,7 @@ def match(
         continued = continued_documents(document, earlier, settings)
         for kind, group in _by_kind(document):
             placements.extend(
-                _place_group(group, kind, source, continued, register, settings, comparisons)
+                _place_group(group, kind, source, continued, register, settings, weights)
             )
         seen[source] = document
     return placements
@@ -197,15 +197,15 @@ def _place_group(
     continued: set[tuple[int, int | None]],
     register: Register,
     settings: MatchSettings,
-    comparisons: Sequence[Comparison],
+    weights: Weights,
 ) -> list[Placement]:
     items = [
         item
         for item in register.items.values()
         if item.kind == kind and may_hold(item, source, continued)
     ]
-    weights, tentative = link_candidates(group, items, settings, comparisons)
-    chosen = _assign(weights, tentative, group, items, settings)
+    assessments, tentative = link_candidates(group, items, settings, weights)
+    chosen = _assign(assessments, tentative, group, items, settings)
     placements = []
     for row, occurrence in enumerate(group):
         if row in chosen:
@@ -247,7 +247,7 @@ def link_candidates(
     group: list[Occurrence],
     items: list[Item],
     settings: MatchSettings,
-    comparisons: Sequence[Comparison] = COMPARISONS,
+    weights: Weights = DEFAULT_WEIGHTS,
 ) -> tuple[dict[tuple[int, int], Assessment], set[tuple[int, int]]]:
     """Assessments for the (occurrence, item) pairs that blocking lets through, and the
     pairs whose best route is a tentative member (those may only be suggested).
@@ -293,7 +293,7 @@ def link_candidates(
     assessments: dict[tuple[int, int], Assessment] = {}
     tentative: set[tuple[int, int]] = set()
     floor = _logit(settings.review)
-    bounded = Bounded.of(comparisons)
+    bounded = Bounded.of(weights)
     for row, occurrence in enumerate(group):
         candidates = set(np.flatnonzero(similarity[row] >= settings.title_floor).tolist())
         if occurrence.code_stem:

@@ -18,11 +18,12 @@ from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.orm import Session
 
 from corpus.judgements import Judgements
+from corpus.learning import Judged, learn_weights
 from corpus.matching import DEFAULT_SETTINGS, Item, MatchSettings, Placement, Register, match
 from corpus.occurrence import Occurrence
 from corpus.queries import councils
 from models import CanonicalItem, Decision, Document, Link, MatchingRun, Record
-from models.schema import MEMBER_STATES, DocumentStatus
+from models.schema import MEMBER_STATES, DocumentStatus, Verdict
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,13 @@ def reports_continue(session: Session, one: Document, other: Document) -> bool:
 
 def match_council(session: Session, council: str | None, settings: MatchSettings) -> MatchSummary:
     lock_council(session, council)
-    run = MatchingRun(council=council, settings=settings.as_dict(), counts={})
+    judged = judged_suggestions(session, settings.auto) if settings.learn else []
+    weights = learn_weights(judged)
+    run = MatchingRun(
+        council=council,
+        settings={**settings.as_dict(), "weights": weights.as_dict(), "judged": len(judged)},
+        counts={},
+    )
     session.add(run)
     session.flush()
     rows = _council_records(session, council)
@@ -98,7 +105,7 @@ def match_council(session: Session, council: str | None, settings: MatchSettings
             undated.append(record)
         else:
             occurrences.append(occurrence)
-    placements = match(occurrences, register, settings)
+    placements = match(occurrences, register, settings, weights)
     counts = Counter(p.state for p in placements)
     records = {record.id: record for record, _ in unplaced}
     _write(session, council, run, placements, records, undated)
@@ -147,7 +154,7 @@ def rematch_council(session: Session, council: str | None) -> MatchSummary:
     last = session.scalars(
         select(MatchingRun).where(_same_run_council(council)).order_by(MatchingRun.id.desc())
     ).first()
-    settings = MatchSettings(**last.settings) if last and last.settings else DEFAULT_SETTINGS
+    settings = MatchSettings.from_dict(last.settings) if last else DEFAULT_SETTINGS
     return match_council(session, council, settings)
 
 
@@ -191,6 +198,32 @@ def _held(claimed_until: dt.datetime | None, now: dt.datetime) -> bool:
     if claimed_until.tzinfo is None:
         claimed_until = claimed_until.replace(tzinfo=dt.UTC)
     return claimed_until > now
+
+
+def judged_suggestions(session: Session, auto: float) -> list[Judged]:
+    """The suggestions reviewers have judged, in every council (what makes two records one
+    item does not change at a council's border, and one council alone has few). Those
+    queued only for a close rival, scored at or above ``auto``, are left out: their verdict
+    says which of two items, not whether the weights were too low."""
+    verdicts = (Verdict.SAME, Verdict.DIFFERENT, Verdict.MOVE)
+    return [
+        Judged(
+            {
+                name: str(part["reason"])
+                for name, part in breakdown["fields"].items()
+                if isinstance(part, dict) and "reason" in part
+            },
+            verdict == Verdict.SAME,
+        )
+        for verdict, breakdown in session.execute(
+            select(Decision.verdict, Link.breakdown)
+            .join(Link, Link.record_id == Decision.record_id)
+            .where(Decision.deleted_at.is_(None), Decision.verdict.in_(verdicts))
+        )
+        if isinstance(breakdown, dict)
+        and isinstance(breakdown.get("fields"), dict)
+        and float(breakdown.get("score", 0.0)) < auto
+    ]
 
 
 def _same_run_council(council: str | None) -> ColumnElement[bool]:

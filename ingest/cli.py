@@ -458,18 +458,28 @@ def upgrade(app: AppContext) -> None:
     show_default=True,
     help="Queue for review at or above this score.",
 )
+@click.option(
+    "--learn",
+    is_flag=True,
+    help="Move the hand-set weights by what reviewers have judged (stored with the run).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
 @_store_errors
 def match(
-    app: AppContext, council: str | None, auto: float, review_at: float, as_json: bool
+    app: AppContext,
+    council: str | None,
+    auto: float,
+    review_at: float,
+    learn: bool,
+    as_json: bool,
 ) -> None:
     """Link unmatched records to canonical items across years; print auto, pending and new counts."""
     from corpus.register import run_matching
 
     if review_at > auto:
         raise click.BadParameter("--review must not be above --auto", param_hint="--review")
-    settings = MatchSettings(auto=auto, review=review_at, workers=-1)
+    settings = MatchSettings(auto=auto, review=review_at, learn=learn, workers=-1)
     with app.sessions() as session:
         _known_council(session, council)
         summaries = run_matching(session, settings, council=council, all_councils=council is None)

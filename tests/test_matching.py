@@ -11,7 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus.comparisons import COMPARISONS, Bounded, Pair, assess, assess_reaching, title_similarity
+from corpus.comparisons import (
+    DEFAULT_WEIGHTS,
+    Bounded,
+    Pair,
+    Weights,
+    assess,
+    assess_reaching,
+    title_similarity,
+)
+from corpus.learning import Judged, learn_weights
 from corpus.matching import MatchSettings, Register, match
 from corpus.normalise import code_stem, content_stems, is_sequence_code, normalise_text
 from corpus.occurrence import Occurrence
@@ -139,7 +148,7 @@ def test_pairs_from_real_plans(
 def test_a_pair_is_set_aside_early_only_when_its_whole_assessment_is_below_the_floor(
     floor: float,
 ) -> None:
-    bounded = Bounded.of(COMPARISONS)
+    bounded = Bounded.of(DEFAULT_WEIGHTS)
     occurrences = [
         _occurrence(number, 2016 + number % 3, title, code)
         for number, (code, title) in enumerate(
@@ -401,3 +410,48 @@ def test_corpus_series_meet_the_quality_bar(corpus: Path) -> None:
     assert figures["auto_only"]["precision"] >= 0.995
     assert figures["after_oracle_review"]["recall"] >= 0.97
     assert figures["review_load"] <= 0.10
+
+
+def test_with_no_judgements_the_weights_are_the_hand_set_ones() -> None:
+    assert learn_weights([]) == DEFAULT_WEIGHTS
+
+
+def _row_number_sibling() -> Judged:
+    """A pair a reviewer rejected: titles similar, the same row number, nothing else."""
+    return Judged(
+        {"title": "similar wording", "code": "same row number", "officers": "no evidence"},
+        same=False,
+    )
+
+
+def test_rejections_lower_the_weight_of_what_they_share_more_as_they_accumulate() -> None:
+    def weight(weights: Weights) -> float:
+        [code] = [c for c in weights.comparisons if c.name == "code"]
+        return next(level.weight for level in code.levels if level.label == "same row number")
+
+    few = learn_weights([_row_number_sibling() for _ in range(3)])
+    many = learn_weights([_row_number_sibling() for _ in range(60)])
+    assert weight(many) < weight(few) < weight(DEFAULT_WEIGHTS)
+    assert weight(DEFAULT_WEIGHTS) - weight(many) < 4, "the prior keeps a weight from running off"
+    siblings = Pair(
+        _occurrence(1, 2016, "Review the parking strategy", "KA.7"),
+        _occurrence(2, 2017, "Review the parking enforcement strategy", "KA.7"),
+        0.85,
+    )
+    assert assess(siblings, many).score < assess(siblings, DEFAULT_WEIGHTS).score
+
+
+def test_confirmations_raise_the_score_of_pairs_like_them() -> None:
+    confirmed = [
+        Judged(
+            {"title": "some words shared", "containment": "one title holds all the other's words"},
+            True,
+        )
+        for _ in range(40)
+    ]
+    pair = Pair(
+        _occurrence(1, 2016, "Deliver the housing strategy action plan"),
+        _occurrence(2, 2017, "Deliver the housing strategy action plan subject to Member approval"),
+        0.75,
+    )
+    assert assess(pair, learn_weights(confirmed)).score > assess(pair).score

@@ -11,13 +11,14 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from corpus.comparisons import DEFAULT_WEIGHTS
 from corpus.export import OCCURRENCE_COLUMNS, REGISTER_COLUMNS, safe_cell
 from corpus.matching import MatchSettings
 from corpus.register import load_register, reports_continue, run_matching
 from corpus.review import ReviewError, apply_decision, last_decision, pending_reviews, undo
 from ingest.cli import main
 from ingest.unit import IngestOptions, ingest_document
-from models import CanonicalItem, Decision, Document, Link, Record, User
+from models import CanonicalItem, Decision, Document, Link, MatchingRun, Record, User
 from parsers.periods import parse_period_label
 from tests.conftest import SHARED
 
@@ -461,3 +462,25 @@ def test_a_judgement_lets_the_later_suggestion_through_it_link_on_its_own_eviden
         assert session.scalars(select(CanonicalItem.id)).all() == sorted(
             session.scalars(select(Link.canonical_item_id).where(Link.state == "new")).all()
         ), "no item is left without its record"
+
+
+def test_a_run_that_learns_stores_the_weights_it_learned_from_the_judgements(
+    matched: sessionmaker[Session],
+) -> None:
+    with matched() as session:
+        [first] = session.scalars(select(MatchingRun)).all()
+        assert first.settings["weights"] == DEFAULT_WEIGHTS.as_dict()
+        assert first.settings["judged"] == 0
+        for wanted_unsure in (True, False):
+            # Asked again each time: a decision re-matches later suggestions as new links.
+            reviews = pending_reviews(session, None, 100)
+            review = next(r for r in reviews if (r.score < MatchSettings().auto) == wanted_unsure)
+            apply_decision(session, review.link_id, "different", None)
+        session.commit()
+        [summary] = run_matching(session, MatchSettings(learn=True))
+        run = session.get_one(MatchingRun, summary.run_id)
+        assert run.settings["learn"] is True
+        assert run.settings["judged"] == 1, "a verdict between two close rivals is left out"
+        assert run.settings["weights"]["prior"] < DEFAULT_WEIGHTS.prior, (
+            "a rejection lowers the starting weight"
+        )
