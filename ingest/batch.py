@@ -26,6 +26,7 @@ from ingest.unit import (
     display_name,
     file_digest,
     is_current,
+    over_time_limit,
     parse_job,
     read_error,
     store_parsed,
@@ -176,7 +177,7 @@ def run_batch(
             try:
                 parsed, failure = future.result()
             except FutureTimeout:
-                failure = f"parsing took longer than the {settings.time_limit:g} s time limit"
+                failure = over_time_limit(settings.time_limit)
             except ProcessExpired as error:
                 failure = f"the parser crashed on this file (exit code {error.exitcode})"
             except Exception as error:

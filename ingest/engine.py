@@ -74,14 +74,13 @@ def make_engine(broker_url: str, database_url: str, time_limit: float = 600.0) -
     )
     def ingest_file(task: Task, file_id: int) -> None:
         from ingest.jobs import claim_matching, fail_file, ingest_job_file
+        from ingest.unit import over_time_limit
 
         sessions = _sessions(task.app.conf.councilreg_database_url)
         try:
-            job_id = ingest_job_file(sessions, file_id, (SoftTimeLimitExceeded,))
+            job_id = ingest_job_file(sessions, file_id, (SoftTimeLimitExceeded,), time_limit)
         except SoftTimeLimitExceeded:
-            job_id = fail_file(
-                sessions, file_id, f"parsing took longer than the {time_limit:g} s time limit"
-            )
+            job_id = fail_file(sessions, file_id, over_time_limit(time_limit))
         if job_id is not None and claim_matching(sessions, job_id):
             task.app.send_task(MATCH_TASK, args=[job_id])
 

@@ -133,15 +133,17 @@ def ingest_job_file(
     sessions: sessionmaker[Session],
     file_id: int,
     interrupts: tuple[type[BaseException], ...] = (),
+    time_limit: float | None = None,
 ) -> str | None:
     """The per-document unit for one job file, its row kept up to date; the job's id, or
-    None when there was nothing to do. `interrupts` pass through (see `parse_job`)."""
+    None when there was nothing to do. `interrupts` and `time_limit` pass through (see
+    `parse_job`)."""
     with sessions.begin() as session:
         row = start_file(session, file_id)
         if row is None:
             return None
         job_id, path, options = row.job_id, Path(row.path), options_from_json(row.job.options)
-    outcome = ingest_document(sessions, path, options, interrupts)
+    outcome = ingest_document(sessions, path, options, interrupts, time_limit)
     with sessions.begin() as session:
         finish_file(session, file_id, outcome)
     return job_id

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -234,10 +235,14 @@ def parse_job(
     period: Period | None = None,
     ocr: OcrMode = "auto",
     interrupts: tuple[type[BaseException], ...] = (),
+    time_limit: float | None = None,
 ) -> tuple[ParsedDocument | None, str | None]:
     """Parse in a worker, with the caller's period hint and OCR choice; every failure
     comes back as a reason instead of an exception, except the `interrupts` the runner
-    raises into the parse itself (a task engine's time limit)."""
+    raises into the parse itself (a task engine's time limit). A parse that outran
+    `time_limit` fails even when it finished: a library may catch the interrupt and carry
+    on (pdfplumber wraps whatever a page raises), and then the page it hit is missing."""
+    started = time.monotonic()
     try:
         parsed = parse_file(path, period, ocr)
     except ParseError as error:
@@ -250,9 +255,15 @@ def parse_job(
         if isinstance(error, interrupts):
             raise
         return None, unexpected_error(error)
+    if time_limit is not None and time.monotonic() - started > time_limit:
+        return None, over_time_limit(time_limit)
     if parsed.failed:
         return None, "; ".join(p.describe() for p in parsed.problems if p.fatal)
     return parsed, None
+
+
+def over_time_limit(time_limit: float) -> str:
+    return f"parsing took longer than the {time_limit:g} s time limit"
 
 
 def ingest_document(
@@ -260,6 +271,7 @@ def ingest_document(
     path: Path,
     options: IngestOptions | None = None,
     interrupts: tuple[type[BaseException], ...] = (),
+    time_limit: float | None = None,
 ) -> Outcome:
     """The whole unit in one call: what a distributed worker runs for one file."""
     options = options or IngestOptions()
@@ -274,7 +286,7 @@ def ingest_document(
     with sessions() as session:
         if is_current(already_stored(session, sha256)):
             return Outcome(name, "unchanged", sha256=sha256)
-    parsed, failure = parse_job(path, options.period, options.ocr, interrupts)
+    parsed, failure = parse_job(path, options.period, options.ocr, interrupts, time_limit)
     try:
         return store_parsed(sessions, path, sha256, size, parsed, failure, options)
     except IntegrityError:

@@ -317,3 +317,16 @@ def test_the_council_a_document_names_as_itself(text: str, council: str | None) 
     from parsers.councils import council_from_text
 
     assert council_from_text(text) == council
+
+
+def test_a_parse_that_outran_its_time_limit_fails_even_when_it_finished() -> None:
+    """A task engine's soft time limit is raised into the parse, and a library may catch
+    it and go on (pdfplumber turns whatever a page raises into its own error, which reads
+    as one bad page): the document must still fail, not be stored with a page missing."""
+    from ingest.unit import parse_job
+
+    sample = SAMPLES / "sp-2021-22-finance-property-ab.docx"
+    parsed, failure = parse_job(sample, time_limit=0.0)
+    assert (parsed, failure) == (None, "parsing took longer than the 0 s time limit")
+    parsed, failure = parse_job(sample, time_limit=600.0)
+    assert parsed is not None and parsed.records and failure is None
