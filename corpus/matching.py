@@ -81,11 +81,56 @@ class Placement:
 
 
 @dataclass
+class TitleSimilarity:
+    """Title similarities kept across the documents of one matching: a wording met again
+    (most actions keep theirs from year to year) is compared only with the wordings that
+    arrived since it was last compared. Values are exactly those of comparing afresh:
+    the mean of rapidfuzz's ratio and token-set ratio, in [0, 1]."""
+
+    columns: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
+    """Each wording's ratio + token-set ratio (0-200) against ``columns`` in order."""
+
+    def between(self, left: list[str], right: list[str], workers: int = 1) -> np.ndarray:
+        if len(self.columns) * (len(self.rows) + len(left)) > KEPT_SIMILARITIES:
+            self.columns.clear()
+            self.rows.clear()
+        for title in right:
+            self.columns.setdefault(title, len(self.columns))
+        known = list(self.columns)
+        waiting: dict[int, list[str]] = defaultdict(list)
+        for title in dict.fromkeys(left):
+            done = len(self.rows.get(title, ()))
+            if done < len(known):
+                waiting[done].append(title)
+        for done, titles in waiting.items():
+            added = known[done:]
+            sums = process.cdist(
+                titles, added, scorer=fuzz.ratio, dtype=np.uint8, workers=workers
+            ).astype(np.uint16) + process.cdist(
+                titles, added, scorer=fuzz.token_set_ratio, dtype=np.uint8, workers=workers
+            )
+            for title, values in zip(titles, sums, strict=True):
+                kept = self.rows.get(title)
+                self.rows[title] = values if kept is None else np.concatenate((kept, values))
+        order = np.array([self.columns[title] for title in right], dtype=np.intp)
+        if not left or not len(order):
+            return np.zeros((len(left), len(order)))
+        return np.stack([self.rows[title][order] for title in left]) / 200.0
+
+
+KEPT_SIMILARITIES = 50_000_000
+"""Past this many kept values (100 MB) the similarities are forgotten and start again."""
+
+
+@dataclass
 class Register:
     """The items of one council, growing as periods are matched."""
 
     items: dict[int, Item] = field(default_factory=dict)
     next_key: int = 1
+    titles: dict[str, TitleSimilarity] = field(default_factory=lambda: defaultdict(TitleSimilarity))
+    """Title similarities per kind, kept while this register is matched."""
 
     def new_item(self, occurrence: Occurrence) -> Item:
         item = Item(self.next_key, occurrence.kind, [occurrence])
@@ -204,7 +249,7 @@ def _place_group(
         for item in register.items.values()
         if item.kind == kind and may_hold(item, source, continued)
     ]
-    assessments, tentative = link_candidates(group, items, settings, weights)
+    assessments, tentative = link_candidates(group, items, settings, weights, register.titles[kind])
     chosen = _assign(assessments, tentative, group, items, settings)
     placements = []
     for row, occurrence in enumerate(group):
@@ -248,13 +293,15 @@ def link_candidates(
     items: list[Item],
     settings: MatchSettings,
     weights: Weights = DEFAULT_WEIGHTS,
+    titles: TitleSimilarity | None = None,
 ) -> tuple[dict[tuple[int, int], Assessment], set[tuple[int, int]]]:
     """Assessments for the (occurrence, item) pairs that blocking lets through, and the
     pairs whose best route is a tentative member (those may only be suggested).
 
-    Blocking keeps a pair when titles are at least ``title_floor`` alike (one rapidfuzz
-    ``cdist`` for the whole group against every member), or codes or cited indicators
-    agree. An item is judged by its best-scoring member.
+    Blocking keeps a pair when titles are at least ``title_floor`` alike (rapidfuzz
+    ``cdist`` for the whole group against every member, through ``titles``, which keeps
+    what earlier documents compared), or codes or cited indicators agree. An item is
+    judged by its best-scoring member.
     """
     members = [
         (column, member, unsure)
@@ -271,18 +318,9 @@ def link_candidates(
     place = np.array(
         [distinct.setdefault(member.title_norm, len(distinct)) for _, member, _ in members]
     )
-    right = list(distinct)
-    similarity = (
-        (
-            process.cdist(
-                left, right, scorer=fuzz.ratio, dtype=np.uint8, workers=settings.workers
-            ).astype(np.uint16)
-            + process.cdist(
-                left, right, scorer=fuzz.token_set_ratio, dtype=np.uint8, workers=settings.workers
-            )
-        )
-        / 200.0
-    )[:, place]
+    similarity = (titles or TitleSimilarity()).between(left, list(distinct), settings.workers)[
+        :, place
+    ]
     by_code: dict[str, list[int]] = defaultdict(list)
     by_indicator: dict[str, list[int]] = defaultdict(list)
     for index, (_, member, _) in enumerate(members):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from parsers.fields.codes import code_key
 
@@ -92,6 +93,7 @@ _SYNONYM = re.compile(
 )
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_text(text: str) -> str:
     """Lower case, ASCII, ``&`` as ``and``, years as ``year``, one word per synonym family."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -103,7 +105,11 @@ def normalise_text(text: str) -> str:
 
 def content_stems(text: str) -> frozenset[str]:
     """Crude stems of the words that say what an item is about (first five letters)."""
-    return frozenset(word[:5] for word in normalise_text(text).split() if word not in STOPWORDS)
+    return stems_of_normalised(normalise_text(text))
+
+
+def stems_of_normalised(normalised: str) -> frozenset[str]:
+    return frozenset(word[:5] for word in normalised.split() if word not in STOPWORDS)
 
 
 def code_stem(code: str | None) -> str | None:

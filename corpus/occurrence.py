@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from corpus.normalise import (
     code_stem,
-    content_stems,
     is_sequence_code,
     normalise_officer,
     normalise_text,
+    stems_of_normalised,
 )
 from parsers.fields.codes import code_key
 
@@ -57,13 +57,14 @@ class Occurrence:
         point: int = 0,
     ) -> Occurrence:
         own = code_key(code)
+        title_norm = normalise_text(title)
         return cls(
             key=key,
             period=period,
             kind=kind,
             title=title,
-            title_norm=normalise_text(title),
-            stems=content_stems(title),
+            title_norm=title_norm,
+            stems=stems_of_normalised(title_norm),
             code_key=own,
             code_stem=code_stem(code),
             sequence_code=is_sequence_code(code),

@@ -20,7 +20,7 @@ class MatchSettings:
     auto: float = 0.97
     review: float = 0.15
     margin: float = 2.0
-    title_floor: float = 0.45
+    title_floor: float = 0.55
     learn: bool = False
     workers: int = 1
 

@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from corpus.comparisons import (
     DEFAULT_WEIGHTS,
@@ -21,7 +23,7 @@ from corpus.comparisons import (
     title_similarity,
 )
 from corpus.learning import Judged, learn_weights
-from corpus.matching import MatchSettings, Register, match
+from corpus.matching import MatchSettings, Register, TitleSimilarity, match
 from corpus.normalise import code_stem, content_stems, is_sequence_code, normalise_text
 from corpus.occurrence import Occurrence
 
@@ -455,3 +457,29 @@ def test_confirmations_raise_the_score_of_pairs_like_them() -> None:
         0.75,
     )
     assert assess(pair, learn_weights(confirmed)).score > assess(pair).score
+
+
+def test_kept_title_similarities_are_those_of_comparing_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Documents come one after another, wordings repeat and new ones arrive; what the
+    kept similarities give is what one fresh comparison gives, also once they are
+    forgotten for taking too much room."""
+    wordings = [normalise_text(row[1]) for row in PAIRS] + [normalise_text(row[3]) for row in PAIRS]
+    documents = [wordings[0:6], wordings[3:12], wordings[8:20], wordings[0:24:2]]
+    for room in (10**9, 200):
+        monkeypatch.setattr("corpus.matching.KEPT_SIMILARITIES", room)
+        kept = TitleSimilarity()
+        members: list[str] = []
+        for document in documents:
+            if members:
+                afresh = TitleSimilarity().between(document, members)
+                assert np.array_equal(kept.between(document, members), afresh)
+                assert afresh[0, 0] == pytest.approx(
+                    title_similarity_without_truncation(document[0], members[0]), abs=0.005
+                )
+            members = list(dict.fromkeys(members + document))
+
+
+def title_similarity_without_truncation(left: str, right: str) -> float:
+    return (fuzz.ratio(left, right) + fuzz.token_set_ratio(left, right)) / 200

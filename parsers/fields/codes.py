@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Prefixes of indicator sets: national (NI, BVPI/BV) and the local ones councils use.
 INDICATOR_PREFIX = r"(?:NI|BVPI|BV|LPI|KPI|PI|[A-Z]{0,3}EHPI|[A-Z]{1,4}PI|SX|SF|PP|CP|HH|LI|Local)"
@@ -37,6 +38,7 @@ class IndicatorCode:
     key: str
 
 
+@lru_cache(maxsize=1 << 14)
 def indicator_key(code: str) -> str:
     """A normalised key: upper-case prefix, number zero-padded to three digits, suffix kept."""
     compact = re.sub(r"^NEW\s+", "", code.strip(), flags=re.I)
