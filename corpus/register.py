@@ -62,8 +62,15 @@ def occurrence_of(record: Record, document: Document) -> Occurrence | None:
         officers=[officer["text"] for officer in record.officers],
         section=record.section,
         document=document.id,
-        point=document.meeting_date.toordinal() if document.meeting_date else 0,
+        point=reading_point(document),
     )
+
+
+def reading_point(document: Document) -> int:
+    """Where a document stands in its year, to read the reports of one year in order: the
+    reporting point it states (a quarter, "Update: March 2024"), else its meeting date."""
+    day = document.reporting_point or document.meeting_date
+    return day.toordinal() if day else 0
 
 
 def reports_continue(session: Session, one: Document, other: Document) -> bool:
@@ -187,7 +194,7 @@ def _reading_position(document: Document) -> tuple[int, int, int]:
     `corpus.matching` orders them)."""
     return (
         document.period_start.year if document.period_start else -1,
-        document.meeting_date.toordinal() if document.meeting_date else 0,
+        reading_point(document),
         document.id,
     )
 

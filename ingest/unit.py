@@ -24,7 +24,13 @@ from models.schema import DocumentStatus
 from parsers import MEDIA_TYPES, PARSER_VERSION, ParsedDocument, ParseError, parse_file, sniff
 from parsers.councils import infer_council
 from parsers.ocr import OcrMode
-from parsers.periods import Period, find_date, infer_period, text_sources
+from parsers.periods import (
+    Period,
+    find_date,
+    find_reporting_point,
+    infer_period,
+    text_sources,
+)
 
 OutcomeStatus = Literal["new", "updated", "unchanged", "skipped", "failed"]
 
@@ -108,11 +114,14 @@ def describe_document(
         author = [("metadata author", (facts.author or "") if facts else "")]
         council, council_source = infer_council(author + sources[:2])
     meeting = options.meeting_date or find_date(display_name(Path(path.name)))
+    point, point_source = find_reporting_point(sources, period)
     return {
         "council": council,
         "council_source": council_source,
         "committee": options.committee,
         "meeting_date": meeting,
+        "reporting_point": point,
+        "reporting_point_source": point_source,
         "period_label": period.label if period else None,
         "period_start": period.start if period else None,
         "period_end": period.end if period else None,

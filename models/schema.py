@@ -94,6 +94,9 @@ class Document(Timestamped, Base):
     council_source: Mapped[str | None] = mapped_column(String(50))
     committee: Mapped[str | None] = mapped_column(String(200))
     meeting_date: Mapped[dt.date | None] = mapped_column(Date)
+    reporting_point: Mapped[dt.date | None] = mapped_column(Date)
+    """Where in its year the report stands (a quarter's or a stated month's last day)."""
+    reporting_point_source: Mapped[str | None] = mapped_column(String(50))
     period_label: Mapped[str | None] = mapped_column(String(20), index=True)
     period_start: Mapped[dt.date | None] = mapped_column(Date)
     period_end: Mapped[dt.date | None] = mapped_column(Date)

@@ -138,3 +138,46 @@ def infer_period(sources: list[tuple[str, str]]) -> tuple[Period | None, str | N
             day = dateparser.parse(f"1 {match.group(1)[:3]} {match.group(2)}").date()
             return Period.containing(day), f"{how} (month)"
     return None, None
+
+
+QUARTER = re.compile(
+    r"\b(?:q(?P<short>[1-4])|quarter\s+(?P<word>[1-4]|one|two|three|four)|"
+    r"(?P<ordinal>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter)\b",
+    re.IGNORECASE,
+)
+QUARTER_NUMBER = {"one": 1, "two": 2, "three": 3, "four": 4, "first": 1, "second": 2}
+QUARTER_NUMBER |= {"third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+
+
+def find_reporting_point(
+    sources: list[tuple[str, str]], period: Period | None
+) -> tuple[dt.date | None, str | None]:
+    """Where in its year a report stands: the last day of the month it states a position
+    at ("Update: March 2024"), else of the quarter it names ("Q2", "Quarter 3", "third
+    quarter") within its financial year. Only what the document says of itself counts:
+    the metadata title, heading lines and the file name, never a table's cells, where
+    "Q3" is a target. Reports of one year are then read in this order."""
+    places = [
+        (how, "\n".join(_heading_lines(text)) if how == "document text" else text)
+        for how, text in sources
+    ]
+    for how, text in places:
+        match = STATED_AS_AT.search(text)
+        if match:
+            month = MONTHS[match.group("month")[:3].lower()]
+            return _month_end(int(match.group("year")), month), f"{how} (as at)"
+    if period is None:
+        return None, None
+    for how, text in places:
+        match = QUARTER.search(text.replace("_", " "))
+        if match:
+            found = match.group("short") or match.group("word") or match.group("ordinal")
+            quarter = int(found) if found.isdigit() else QUARTER_NUMBER[found.lower()]
+            year, month = period.start.year, period.start.month + 3 * quarter - 1
+            return _month_end(year + (month - 1) // 12, (month - 1) % 12 + 1), f"{how} (quarter)"
+    return None, None
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)

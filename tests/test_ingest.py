@@ -330,3 +330,24 @@ def test_a_parse_that_outran_its_time_limit_fails_even_when_it_finished() -> Non
     assert (parsed, failure) == (None, "parsing took longer than the 0 s time limit")
     parsed, failure = parse_job(sample, time_limit=600.0)
     assert parsed is not None and parsed.records and failure is None
+
+
+@pytest.mark.parametrize(
+    ("sources", "point"),
+    [
+        ([("document text", "ID Action Update: March 2024 Impact Control")], "2024-03-31"),
+        ([("file name", "cabinet_2023-12-04__QPR_Q2_Cabinet_appendix_1.pdf")], "2023-09-30"),
+        ([("metadata title", "Performance report, Quarter 3")], "2023-12-31"),
+        ([("document text", "Corporate plan\nFourth quarter monitoring")], "2024-03-31"),
+        # A quarter in a sentence or a table row is a target, not the report's own point.
+        ([("document text", "the scheme will open in q3 of the year, as agreed.")], None),
+        ([("file name", "service-plan-2023-24.pdf")], None),
+    ],
+)
+def test_the_reporting_point_a_document_states(
+    sources: list[tuple[str, str]], point: str | None
+) -> None:
+    from parsers.periods import find_reporting_point, parse_period_label
+
+    found, _ = find_reporting_point(sources, parse_period_label("2023/24"))
+    assert (found.isoformat() if found else None) == point

@@ -484,3 +484,41 @@ def test_a_run_that_learns_stores_the_weights_it_learned_from_the_judgements(
         assert run.settings["weights"]["prior"] < DEFAULT_WEIGHTS.prior, (
             "a rejection lowers the starting weight"
         )
+
+
+def test_quarterly_reports_ingested_out_of_order_are_read_in_quarter_order(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Q3 arrives first, then Q1, then Q2, with no dates in their names: each names its
+    quarter in its heading, so Q1's rows found the items and the later quarters follow."""
+    rows = [*SIBLINGS, ("KA.3", "Deliver the new waste collection contract")]
+    documents = {}
+    for quarter in (3, 1, 2):
+        path = _plan_docx(
+            tmp_path / f"audit-monitoring-{quarter}.docx",
+            f"Audit service plan 2023/24: Quarter {quarter} monitoring",
+            rows,
+        )
+        outcome = ingest_document(sessions, path, IngestOptions(council="One Council"))
+        assert outcome.status == "new", outcome
+        documents[quarter] = outcome.document_id
+    with sessions() as session:
+        run_matching(session)
+        points = {
+            quarter: session.get_one(Document, document).reporting_point
+            for quarter, document in documents.items()
+        }
+        founders = set(
+            session.scalars(
+                select(Record.document_id)
+                .join(Link, Link.record_id == Record.id)
+                .where(Link.state == "new")
+            )
+        )
+    assert {q: p.isoformat() for q, p in points.items() if p} == {
+        1: "2023-06-30",
+        2: "2023-09-30",
+        3: "2023-12-31",
+    }
+    assert founders == {documents[1]}
+    assert _documents_per_item(sessions) == [sorted(documents.values())] * len(rows)
