@@ -66,26 +66,37 @@ def reword(title: str, rng: random.Random) -> str:
 def synthetic_council(
     council: int, years: int, items: int, titles: list[str], rng: random.Random
 ) -> list[Occurrence]:
+    return [
+        occurrence
+        for occurrence, _ in synthetic_council_with_truth(council, years, items, titles, rng)
+    ]
+
+
+def synthetic_council_with_truth(
+    council: int, years: int, items: int, titles: list[str], rng: random.Random
+) -> list[tuple[Occurrence, str]]:
+    """Each occurrence with the item it truly is ("item 7"), or its own key for a one-off."""
     chosen = rng.sample(titles, items)
     occurrences = []
     for year in range(years):
         order = list(range(items))
         rng.shuffle(order)
         for position, item in enumerate(order):
+            key = council * 1_000_000 + year * 10_000 + item
             if rng.random() < 0.08:  # the item skips this year; a one-off takes its row
-                title = rng.choice(titles)
+                title, truth = rng.choice(titles), f"one-off {key}"
             else:
                 title = chosen[item] if year == 0 else reword(chosen[item], rng)
-            occurrences.append(
-                Occurrence.build(
-                    key=council * 1_000_000 + year * 10_000 + item,
-                    period=2010 + year,
-                    kind="indicator" if item % 4 == 0 else "action",
-                    title=title,
-                    code=f"PI{item:03d}" if item % 4 == 0 else f"KA.{position + 1}",
-                    officers=[f"Officer {item % 17}"],
-                )
+                truth = f"item {item}"
+            occurrence = Occurrence.build(
+                key=key,
+                period=2010 + year,
+                kind="indicator" if item % 4 == 0 else "action",
+                title=title,
+                code=f"PI{item:03d}" if item % 4 == 0 else f"KA.{position + 1}",
+                officers=[f"Officer {item % 17}"],
             )
+            occurrences.append((occurrence, truth))
     return occurrences
 
 
