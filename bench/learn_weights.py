@@ -17,6 +17,7 @@ import argparse
 import random
 from pathlib import Path
 
+from match_corpus import simulated_review
 from match_scale import SHARED, corpus_titles, synthetic_council_with_truth
 
 from corpus.comparisons import DEFAULT_WEIGHTS, Weights
@@ -34,20 +35,14 @@ def placed(
     return match([o for o, _ in made], Register(), SETTINGS, weights), truth
 
 
-def judgements(councils: range, titles: list[str]) -> list[Judged]:
-    judged = []
+def review(councils: range, titles: list[str]) -> tuple[list[Judged], list[dict[str, str]]]:
+    judged: list[Judged] = []
+    linked: list[dict[str, str]] = []
     for council in councils:
-        placements, truth = placed(council, titles, DEFAULT_WEIGHTS)
-        founder = {p.item: truth[p.occurrence.key] for p in placements if p.state == "new"}
-        judged += [
-            Judged(
-                {name: reason for name, (_, reason) in p.assessment.parts.items()},
-                founder.get(p.item) == truth[p.occurrence.key],
-            )
-            for p in placements
-            if p.state == "pending" and p.assessment and p.assessment.score < SETTINGS.auto
-        ]
-    return judged
+        said, sure = simulated_review(*placed(council, titles, DEFAULT_WEIGHTS))
+        judged += said
+        linked += sure
+    return judged, linked
 
 
 def figures(councils: range, titles: list[str], weights: Weights) -> str:
@@ -90,8 +85,8 @@ def main() -> None:
     print(f"hand-set weights                      {figures(held_out, titles, DEFAULT_WEIGHTS)}")
     for sample in range(1, args.samples + 1):
         reviewed = range(10_000 * sample, 10_000 * sample + args.reviewed)
-        judged = judgements(reviewed, titles)
-        learned = learn_weights(judged)
+        judged, linked = review(reviewed, titles)
+        learned = learn_weights(judged, linked)
         print(
             f"learned, sample {sample} ({len(judged)} judged, "
             f"{sum(j.same for j in judged)} same)  {figures(held_out, titles, learned)}"

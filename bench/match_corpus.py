@@ -34,14 +34,14 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
 from corpus.comparisons import DEFAULT_WEIGHTS, Weights
 from corpus.learning import Judged, learn_weights
-from corpus.matching import MatchSettings, Register, match
+from corpus.matching import MatchSettings, Placement, Register, match
 from corpus.occurrence import Occurrence
 
 Row = dict[str, str]
@@ -105,24 +105,25 @@ def councilreg(settings: MatchSettings, weights: Weights = DEFAULT_WEIGHTS) -> M
     return run
 
 
-def reviewer_judgements(documents: list[tuple[str, dict]]) -> list[Judged]:
-    """Match a council's series, then judge every suggestion as a reviewer who knows the
-    gold answers would: the same item when the record's gold entity is the entity of the
-    record that founded the suggested item."""
-    occurrences = _occurrences(documents)
-    entity = {occurrence.key: record["entity"] for occurrence, _, record in occurrences}
-    placements = match([o for o, _, _ in occurrences], Register(), MatchSettings())
-    founder = {p.item: entity[p.occurrence.key] for p in placements if p.state == "new"}
-    return [
-        Judged(
-            {name: reason for name, (_, reason) in p.assessment.parts.items()},
-            entity[p.occurrence.key] == founder.get(p.item),
-        )
-        for p in placements
-        if p.state == "pending"
-        and p.assessment is not None
-        and p.assessment.score < MatchSettings().auto  # as corpus.register leaves out
-    ]
+def simulated_review(
+    placements: list[Placement], truth: Mapping[int, str]
+) -> tuple[list[Judged], list[dict[str, str]]]:
+    """What a reviewer who knows the truth would say of a matching's suggestions — the
+    same item when the record is what the suggested item's first record is — and the
+    levels of its automatic links, as `councilreg match --learn` reads them from the
+    store (suggestions scored at or above the auto line, queued for a close rival, left
+    out)."""
+    founder = {p.item: truth[p.occurrence.key] for p in placements if p.state == "new"}
+    judged, linked = [], []
+    for p in placements:
+        if p.assessment is None:
+            continue
+        levels = {name: reason for name, (_, reason) in p.assessment.parts.items()}
+        if p.state == "pending" and p.assessment.score < MatchSettings().auto:
+            judged.append(Judged(levels, founder.get(p.item) == truth[p.occurrence.key]))
+        elif p.state == "auto":
+            linked.append(levels)
+    return judged, linked
 
 
 def councilreg_learned(series: dict[str, list[tuple[str, dict]]]) -> list[Row]:
@@ -136,8 +137,16 @@ def councilreg_learned(series: dict[str, list[tuple[str, dict]]]) -> list[Row]:
         (councils[0::2], councils[1::2]),
         (councils[1::2], councils[0::2]),
     ):
-        judged = [j for council in learn_from for j in reviewer_judgements(series[council])]
-        learned = councilreg(MatchSettings(), learn_weights(judged))
+        judged: list[Judged] = []
+        linked: list[dict[str, str]] = []
+        for council in learn_from:
+            occurrences = _occurrences(series[council])
+            entity = {o.key: record["entity"] for o, _, record in occurrences}
+            placements = match([o for o, _, _ in occurrences], Register(), MatchSettings())
+            said, sure = simulated_review(placements, entity)
+            judged += said
+            linked += sure
+        learned = councilreg(MatchSettings(), learn_weights(judged, linked))
         rows.extend(row for council in held_out for row in learned(series[council]))
     return rows
 

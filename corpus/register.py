@@ -13,6 +13,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.orm import Session
@@ -93,7 +94,7 @@ def reports_continue(session: Session, one: Document, other: Document) -> bool:
 def match_council(session: Session, council: str | None, settings: MatchSettings) -> MatchSummary:
     lock_council(session, council)
     judged = judged_suggestions(session, settings.auto) if settings.learn else []
-    weights = learn_weights(judged)
+    weights = learn_weights(judged, automatic_links(session) if judged else ())
     run = MatchingRun(
         council=council,
         settings={**settings.as_dict(), "weights": weights.as_dict(), "judged": len(judged)},
@@ -214,14 +215,7 @@ def judged_suggestions(session: Session, auto: float) -> list[Judged]:
     says which of two items, not whether the weights were too low."""
     verdicts = (Verdict.SAME, Verdict.DIFFERENT, Verdict.MOVE)
     return [
-        Judged(
-            {
-                name: str(part["reason"])
-                for name, part in breakdown["fields"].items()
-                if isinstance(part, dict) and "reason" in part
-            },
-            verdict == Verdict.SAME,
-        )
+        Judged(_levels(breakdown), verdict == Verdict.SAME)
         for verdict, breakdown in session.execute(
             select(Decision.verdict, Link.breakdown)
             .join(Link, Link.record_id == Decision.record_id)
@@ -231,6 +225,23 @@ def judged_suggestions(session: Session, auto: float) -> list[Judged]:
         and isinstance(breakdown.get("fields"), dict)
         and float(breakdown.get("score", 0.0)) < auto
     ]
+
+
+def automatic_links(session: Session) -> list[dict[str, str]]:
+    """The level each field reached in every automatic link (see `corpus.learning`)."""
+    return [
+        _levels(breakdown)
+        for breakdown in session.scalars(select(Link.breakdown).where(Link.state == "auto"))
+        if isinstance(breakdown, dict) and isinstance(breakdown.get("fields"), dict)
+    ]
+
+
+def _levels(breakdown: dict[str, Any]) -> dict[str, str]:
+    return {
+        name: str(part["reason"])
+        for name, part in breakdown["fields"].items()
+        if isinstance(part, dict) and "reason" in part
+    }
 
 
 def _same_run_council(council: str | None) -> ColumnElement[bool]:

@@ -483,3 +483,20 @@ def test_kept_title_similarities_are_those_of_comparing_afresh(
 
 def title_similarity_without_truncation(left: str, right: str) -> float:
     return (fuzz.ratio(left, right) + fuzz.token_set_ratio(left, right)) / 200
+
+
+def test_automatic_links_hold_the_sure_patterns_that_rejections_share_levels_with() -> None:
+    """Reviewers reject renumbered rows with merely similar titles; the same wording
+    renumbered, linked automatically hundreds of times and never asked about, must stay
+    above the auto line: fitted to the rejections alone it falls far below."""
+    shared = {"code": "different row number", "officers": "same officer"}
+    rejected = [Judged({"title": "similar wording", **shared}, same=False)] * 30
+    sure = {"title": "same wording", **shared}
+    pair = Pair(
+        _occurrence(1, 2016, "Review the parking strategy", "KA.7", officers=["Ann Lee"]),
+        _occurrence(2, 2017, "Review the parking strategy", "KA.9", officers=["Ann Lee"]),
+        1.0,
+    )
+    assert assess(pair).score >= DEFAULTS.auto
+    assert assess(pair, learn_weights(rejected)).score < DEFAULTS.auto
+    assert assess(pair, learn_weights(rejected, [sure] * 300)).score >= DEFAULTS.auto
