@@ -317,13 +317,14 @@ def assess_reaching(pair: Pair, floor: float, bounded: Bounded) -> Assessment | 
     to ``floor``: a pair that can never be suggested is not worth explaining. Blocking lets
     through many pairs a title or a code already rules out; this stops at that field."""
     prior = bounded.weights.prior
-    weight = prior
+    so_far = prior
     found: dict[str, tuple[float, str]] = {}
     for comparison, still_possible in bounded.steps:
         part = comparison.assess(pair)
-        weight += part[0]
-        if weight + still_possible < floor:
+        so_far += part[0]
+        if so_far + still_possible < floor:
             return None
         found[comparison.name] = part
     parts = {c.name: found[c.name] for c in bounded.weights.comparisons}
+    # Summed again in the declared order, so the weight is exactly `assess`'s.
     return Assessment(prior + sum(weight for weight, _ in parts.values()), parts, prior)

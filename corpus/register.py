@@ -13,9 +13,8 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import ColumnElement, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from corpus.judgements import Judgements
@@ -143,10 +142,10 @@ def rematch_later_suggestions(
                 Link.state == "pending",
                 _same_council(document.council),
                 Link.record_id.not_in(decided),
+                or_(Link.claimed_until.is_(None), Link.claimed_until <= now),
             )
         )
         if _reading_position(other) > _reading_position(document)
-        and not _held(link.claimed_until, now)
     ]
     if not later:
         return None
@@ -200,14 +199,6 @@ def _reading_position(document: Document) -> tuple[int, int, int]:
     )
 
 
-def _held(claimed_until: dt.datetime | None, now: dt.datetime) -> bool:
-    if claimed_until is None:
-        return False
-    if claimed_until.tzinfo is None:
-        claimed_until = claimed_until.replace(tzinfo=dt.UTC)
-    return claimed_until > now
-
-
 def judged_suggestions(session: Session, auto: float) -> list[Judged]:
     """The suggestions reviewers have judged, in every council (what makes two records one
     item does not change at a council's border, and one council alone has few). Those
@@ -215,28 +206,30 @@ def judged_suggestions(session: Session, auto: float) -> list[Judged]:
     says which of two items, not whether the weights were too low."""
     verdicts = (Verdict.SAME, Verdict.DIFFERENT, Verdict.MOVE)
     return [
-        Judged(_levels(breakdown), verdict == Verdict.SAME)
+        Judged(levels, verdict == Verdict.SAME)
         for verdict, breakdown in session.execute(
             select(Decision.verdict, Link.breakdown)
             .join(Link, Link.record_id == Decision.record_id)
             .where(Decision.deleted_at.is_(None), Decision.verdict.in_(verdicts))
         )
-        if isinstance(breakdown, dict)
-        and isinstance(breakdown.get("fields"), dict)
-        and float(breakdown.get("score", 0.0)) < auto
+        if (levels := _levels(breakdown)) is not None and float(breakdown.get("score", 0.0)) < auto
     ]
 
 
 def automatic_links(session: Session) -> list[dict[str, str]]:
     """The level each field reached in every automatic link (see `corpus.learning`)."""
     return [
-        _levels(breakdown)
+        levels
         for breakdown in session.scalars(select(Link.breakdown).where(Link.state == "auto"))
-        if isinstance(breakdown, dict) and isinstance(breakdown.get("fields"), dict)
+        if (levels := _levels(breakdown)) is not None
     ]
 
 
-def _levels(breakdown: dict[str, Any]) -> dict[str, str]:
+def _levels(breakdown: object) -> dict[str, str] | None:
+    """The level (reason) each field reached, from a link's stored breakdown; None when
+    the breakdown explains no fields."""
+    if not isinstance(breakdown, dict) or not isinstance(breakdown.get("fields"), dict):
+        return None
     return {
         name: str(part["reason"])
         for name, part in breakdown["fields"].items()

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from dateutil import parser as dateparser
+from dateutil.relativedelta import relativedelta
 
 from parsers.model import DocumentFacts, Period
 
@@ -145,8 +146,11 @@ QUARTER = re.compile(
     r"(?P<ordinal>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter)\b",
     re.IGNORECASE,
 )
-QUARTER_NUMBER = {"one": 1, "two": 2, "three": 3, "four": 4, "first": 1, "second": 2}
-QUARTER_NUMBER |= {"third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+QUARTER_NUMBER = {
+    "one": 1, "two": 2, "three": 3, "four": 4,
+    "first": 1, "second": 2, "third": 3, "fourth": 4,
+    "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
+}  # fmt: skip
 
 
 def find_reporting_point(
@@ -164,8 +168,8 @@ def find_reporting_point(
     for how, text in places:
         match = STATED_AS_AT.search(text)
         if match:
-            month = MONTHS[match.group("month")[:3].lower()]
-            return _month_end(int(match.group("year")), month), f"{how} (as at)"
+            month = dt.date(int(match.group("year")), MONTHS[match.group("month")[:3].lower()], 1)
+            return month + relativedelta(months=1, days=-1), f"{how} (as at)"
     if period is None:
         return None, None
     for how, text in places:
@@ -173,11 +177,5 @@ def find_reporting_point(
         if match:
             found = match.group("short") or match.group("word") or match.group("ordinal")
             quarter = int(found) if found.isdigit() else QUARTER_NUMBER[found.lower()]
-            year, month = period.start.year, period.start.month + 3 * quarter - 1
-            return _month_end(year + (month - 1) // 12, (month - 1) % 12 + 1), f"{how} (quarter)"
+            return period.start + relativedelta(months=3 * quarter, days=-1), f"{how} (quarter)"
     return None, None
-
-
-def _month_end(year: int, month: int) -> dt.date:
-    following = dt.date(year + month // 12, month % 12 + 1, 1)
-    return following - dt.timedelta(days=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -522,3 +523,21 @@ def test_quarterly_reports_ingested_out_of_order_are_read_in_quarter_order(
     }
     assert founders == {documents[1]}
     assert _documents_per_item(sessions) == [sorted(documents.values())] * len(rows)
+
+
+def test_a_suggestion_another_reviewer_holds_is_not_matched_again(
+    sessions: sessionmaker[Session], sibling_suggested_twice: dict[str, int]
+) -> None:
+    records = sibling_suggested_twice
+    held = _link_id(sessions, records["2024"])
+    with sessions() as session:
+        bob = _user(session, "bob")
+        session.get_one(Link, held).claimed_by = bob.id
+        session.get_one(Link, held).claimed_until = dt.datetime.now(dt.UTC) + dt.timedelta(
+            minutes=10
+        )
+        session.commit()
+        apply_decision(session, _link_id(sessions, records["2023"]), "same", None)
+        session.commit()
+    assert _link_id(sessions, records["2024"]) == held
+    assert _state(sessions, records["2024"]) == ("pending", None)
